@@ -1,0 +1,104 @@
+//! Volatile memory pools on memory-mapped files: the successor of libvmem.
+//!
+//! A [`Pool`] is a malloc-like heap whose memory is a temporary file mapped
+//! into the process — on tmpfs, on a persistent-memory (DAX) file system, or
+//! on a disk when the data should outgrow RAM — or a region the caller
+//! mapped. It is volatile: everything in it is gone when the pool is dropped
+//! or the process ends. A jemalloc arena (jemalloc 5.3, with its symbols
+//! prefixed so the program's own `malloc` is untouched) manages each pool
+//! through extent hooks that hand out the pool's memory and nothing else.
+//!
+//! ```
+//! use vmem::Pool;
+//!
+//! let pool = Pool::create(std::env::temp_dir(), vmem::MIN_POOL)?;
+//! let greeting = pool.strdup(c"hello, pool")?;
+//! // SAFETY: `greeting` is a NUL-terminated block of `pool`.
+//! unsafe {
+//!     assert_eq!(std::ffi::CStr::from_ptr(greeting.as_ptr()), c"hello, pool");
+//!     pool.free(greeting.as_ptr().cast());
+//! }
+//! # Ok::<(), vmem::Error>(())
+//! ```
+//!
+//! Collections can live in a pool through `&Pool`'s
+//! [`Allocator`](allocator_api2::alloc::Allocator) implementation:
+//!
+//! ```
+//! let pool = vmem::Pool::create(std::env::temp_dir(), vmem::MIN_POOL)?;
+//! let mut squares = allocator_api2::vec::Vec::new_in(&pool);
+//! squares.extend((0..1000u64).map(|n| n * n));
+//! assert_eq!(squares[999], 998_001);
+//! # Ok::<(), vmem::Error>(())
+//! ```
+//!
+//! Logging is controlled by `VMEM_LOG_LEVEL` (0 off … 4 every allocation) and
+//! `VMEM_LOG_FILE` (a trailing `-` appends the process id), in every build.
+
+#![warn(missing_docs)]
+#![deny(unsafe_op_in_unsafe_fn)]
+
+mod alloc_api;
+mod arena;
+mod ctl;
+mod error;
+#[doc(hidden)]
+pub mod log;
+mod mapping;
+mod pool;
+mod registry;
+mod stats;
+mod sys;
+mod tcache;
+
+pub use error::{errormsg, Error, Result};
+pub use log::{level as log_level, set_funcs, PrintFn};
+pub use mapping::MemoryKind;
+pub use pool::Pool;
+pub use stats::PoolStats;
+
+/// The smallest pool size: 14 MiB (libvmem's `VMEM_MIN_POOL`).
+pub const MIN_POOL: usize = 14 << 20;
+
+/// The major version of the libvmem API this library provides.
+pub const MAJOR_VERSION: u32 = 1;
+
+/// The minor version of the libvmem API this library provides.
+pub const MINOR_VERSION: u32 = 1;
+
+/// Checks that this library provides API `major.minor` (libvmem's
+/// `vmem_check_version`): `None` when it does, else the reason.
+///
+/// Any major mismatch fails; a newer minor version passes.
+///
+/// ```
+/// assert_eq!(vmem::check_version(1, 0), None);
+/// assert_eq!(vmem::check_version(2, 0), Some("libvmem major version mismatch (need 2, found 1)"));
+/// assert_eq!(vmem::check_version(1, 2), Some("libvmem minor version mismatch (need 2, found 1)"));
+/// ```
+pub fn check_version(major: u32, minor: u32) -> Option<&'static str> {
+    crate::vlog!(log::Level::Call, "check_version major {major} minor {minor}");
+    let reason = if major != MAJOR_VERSION {
+        version_message(true, major)
+    } else if minor > MINOR_VERSION {
+        version_message(false, minor)
+    } else {
+        return None;
+    };
+    let _ = Error::new(libc::EINVAL, reason);
+    Some(reason)
+}
+
+/// The static reason for a version mismatch, made once per distinct request
+/// and kept for the life of the process (C callers must not free it).
+fn version_message(major: bool, need: u32) -> &'static str {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    static MADE: Mutex<Option<HashMap<(bool, u32), &'static str>>> = Mutex::new(None);
+    let mut made = MADE.lock().unwrap_or_else(|e| e.into_inner());
+    made.get_or_insert_with(HashMap::new).entry((major, need)).or_insert_with(|| {
+        let which = if major { "major" } else { "minor" };
+        let found = if major { MAJOR_VERSION } else { MINOR_VERSION };
+        Box::leak(format!("libvmem {which} version mismatch (need {need}, found {found})").into_boxed_str())
+    })
+}

@@ -1,0 +1,174 @@
+//! The pool's memory: a temporary file mapped shared read-write, a whole
+//! device-DAX device, or a region the caller mapped.
+
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::FileTypeExt;
+use std::path::Path;
+
+use memmap2::{MmapOptions, MmapRaw};
+
+use crate::error::{Error, Result};
+use crate::sys;
+use crate::MIN_POOL;
+
+/// Memory that a pool's arena carves its extents from.
+pub(crate) struct PoolMemory {
+    base: *mut u8,
+    len: usize,
+    /// The mapping, unmapped on drop; `None` for caller memory.
+    _mapping: Option<MmapRaw>,
+    /// The pool file; its space is re-reserved when discarded pages return.
+    file: Option<File>,
+    /// Whether never-used memory reads as zero (fresh file space does; a
+    /// caller's region or a DAX device may hold anything).
+    fresh_is_zero: bool,
+    kind: MemoryKind,
+}
+
+/// Where a pool's memory comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MemoryKind {
+    /// A temporary file in a directory.
+    File,
+    /// A whole device-DAX character device.
+    DaxDevice,
+    /// Memory the caller mapped ([`Pool::create_in_region`](crate::Pool::create_in_region)).
+    Region,
+}
+
+// SAFETY: the raw base pointer is only an address range; all access to the
+// memory goes through the arena, which synchronizes itself.
+unsafe impl Send for PoolMemory {}
+// SAFETY: as above; the methods taking &self do not mutate shared state.
+unsafe impl Sync for PoolMemory {}
+
+impl PoolMemory {
+    /// Makes the pool file in `dir`, reserves `size` bytes and maps them.
+    pub(crate) fn create_in_dir(dir: &Path, size: usize) -> Result<Self> {
+        let metadata = std::fs::metadata(dir);
+        if let Ok(metadata) = &metadata {
+            if metadata.file_type().is_char_device() {
+                return Self::map_dax_device(dir);
+            }
+        }
+        if size < MIN_POOL {
+            return Err(Error::new(libc::EINVAL, format!("size {size} smaller than {MIN_POOL}")));
+        }
+        let page = sys::unix::page_size();
+        let Some(size) = size.checked_next_multiple_of(page) else {
+            return Err(Error::new(libc::ENOMEM, format!("size {size} too large")));
+        };
+        let dir_shown = dir.display();
+        if let Err(err) = metadata {
+            return Err(Error::from_io(&err, format_args!("stat {dir_shown}")));
+        }
+        let file = sys::open_tmpfile(dir)
+            .map_err(|err| Error::from_io(&err, format_args!("cannot create a pool file in {dir_shown}")))?;
+        sys::unix::reserve(&file, 0, size).map_err(|err| {
+            Error::from_io(&err, format_args!("cannot reserve {size} bytes for a pool in {dir_shown}"))
+        })?;
+        let mapping = MmapOptions::new()
+            .len(size)
+            .map_raw(&file)
+            .map_err(|err| Error::from_io(&err, format_args!("cannot map the pool file in {dir_shown}")))?;
+        Ok(PoolMemory {
+            base: mapping.as_mut_ptr(),
+            len: size,
+            _mapping: Some(mapping),
+            file: Some(file),
+            fresh_is_zero: true,
+            kind: MemoryKind::File,
+        })
+    }
+
+    /// Maps a whole device-DAX device.
+    fn map_dax_device(path: &Path) -> Result<Self> {
+        let shown = path.display();
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .map_err(|err| Error::from_io(&err, format_args!("cannot open {shown}")))?;
+        let size = sys::dax_device_size(&file)
+            .map_err(|err| Error::from_io(&err, format_args!("{shown} is not a device DAX")))?;
+        if size < MIN_POOL {
+            return Err(Error::new(libc::EINVAL, format!("device size {size} smaller than {MIN_POOL}")));
+        }
+        let mapping = MmapOptions::new()
+            .len(size)
+            .map_raw(&file)
+            .map_err(|err| Error::from_io(&err, format_args!("cannot map {shown}")))?;
+        Ok(PoolMemory {
+            base: mapping.as_mut_ptr(),
+            len: size,
+            _mapping: Some(mapping),
+            file: Some(file),
+            fresh_is_zero: false,
+            kind: MemoryKind::DaxDevice,
+        })
+    }
+
+    /// Uses `size` bytes at `addr`, which the caller mapped and keeps mapped.
+    ///
+    /// # Safety
+    ///
+    /// `[addr, addr + size)` must be readable and writable memory that stays
+    /// valid, and is not otherwise used, for as long as the pool lives.
+    pub(crate) unsafe fn from_region(addr: *mut u8, size: usize) -> Result<Self> {
+        let page = sys::unix::page_size();
+        if addr.is_null() || (addr as usize) % page != 0 {
+            return Err(Error::new(libc::EINVAL, format!("address {addr:p} is not page aligned")));
+        }
+        if size < MIN_POOL {
+            return Err(Error::new(libc::EINVAL, format!("size {size} smaller than {MIN_POOL}")));
+        }
+        if (addr as usize).checked_add(size).is_none() {
+            return Err(Error::new(libc::EINVAL, format!("region {addr:p} + {size} wraps around")));
+        }
+        Ok(PoolMemory {
+            base: addr,
+            len: size - size % page,
+            _mapping: None,
+            file: None,
+            fresh_is_zero: false,
+            kind: MemoryKind::Region,
+        })
+    }
+
+    pub(crate) fn base(&self) -> *mut u8 {
+        self.base
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    pub(crate) fn kind(&self) -> MemoryKind {
+        self.kind
+    }
+
+    pub(crate) fn fresh_is_zero(&self) -> bool {
+        self.fresh_is_zero
+    }
+
+    /// Whether pages can go back to the file system and return later.
+    pub(crate) fn can_discard(&self) -> bool {
+        self.kind == MemoryKind::File
+    }
+
+    /// Gives the pages at `[offset, offset + len)` back to the file system.
+    pub(crate) fn discard(&self, offset: usize, len: usize) -> bool {
+        debug_assert!(offset + len <= self.len);
+        // SAFETY: the range lies inside our own shared file mapping.
+        self.can_discard() && sys::discard_pages(unsafe { self.base.add(offset) }, len)
+    }
+
+    /// Reserves file space again for discarded pages, so that touching them
+    /// can never SIGBUS. False when the file system is full.
+    pub(crate) fn recommit(&self, offset: usize, len: usize) -> bool {
+        match &self.file {
+            Some(file) if self.kind == MemoryKind::File => sys::unix::reserve(file, offset, len).is_ok(),
+            _ => false,
+        }
+    }
+}

@@ -1,0 +1,417 @@
+//! [`Pool`]: a malloc-like heap over one pool's memory.
+
+use std::ffi::CStr;
+use std::path::Path;
+use std::ptr::{self, NonNull};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use tikv_jemalloc_sys as jemalloc;
+
+use crate::arena::Arena;
+use crate::ctl;
+use crate::error::{Error, Result};
+use crate::log::{self, Level};
+use crate::mapping::{MemoryKind, PoolMemory};
+use crate::registry;
+use crate::stats::{self, PoolStats};
+use crate::tcache::PoolCaches;
+
+static NEXT_POOL_ID: AtomicU64 = AtomicU64::new(1);
+
+/// A pool of volatile memory on a memory-mapped file, with malloc-like calls.
+///
+/// The pool's memory lives outside the process heap: in a temporary file on
+/// tmpfs, a persistent-memory (DAX) file system or a disk, or in a region the
+/// caller mapped. Everything in it is gone when the pool is dropped or the
+/// process ends. A pool is `Send + Sync`: threads may allocate from one pool
+/// and free each other's blocks. `&Pool` is an
+/// [`Allocator`](allocator_api2::alloc::Allocator), so collections can live in
+/// a pool.
+///
+/// # Example
+///
+/// ```
+/// use vmem::Pool;
+///
+/// let pool = Pool::create(std::env::temp_dir(), vmem::MIN_POOL)?;
+/// let block = pool.malloc(100)?;
+/// // SAFETY: `block` is a live 100-byte allocation of `pool`.
+/// unsafe {
+///     block.as_ptr().write_bytes(7, 100);
+///     assert!(pool.usable_size(block.as_ptr()) >= 100);
+///     pool.free(block.as_ptr());
+/// }
+/// # Ok::<(), vmem::Error>(())
+/// ```
+pub struct Pool {
+    id: u64,
+    base: usize,
+    len: usize,
+    caches: Arc<PoolCaches>,
+    /// Declared last: dropped after the caches are gone, and it unmaps.
+    arena: Arena,
+}
+
+impl Pool {
+    /// Creates a pool of `size` bytes in a temporary file inside `dir`
+    /// (libvmem's `vmem_create`).
+    ///
+    /// The file never shows in a directory listing and its space returns to
+    /// the file system when the pool is dropped or the process ends, even by a
+    /// crash. All `size` bytes are reserved now, so a full file system fails
+    /// here with `ENOSPC` and never later with SIGBUS. `size` is rounded up to
+    /// the page size; a little of it holds allocator state, so slightly less
+    /// is usable. When `dir` is a device-DAX character device, the whole
+    /// device is the pool and `size` is ignored.
+    ///
+    /// # Errors
+    ///
+    /// `EINVAL` when `size` is below [`MIN_POOL`](crate::MIN_POOL); `ENOENT`,
+    /// `ENOTDIR`, `EACCES` for a missing, non-directory or forbidden `dir`;
+    /// `ENOSPC` when the file system cannot hold `size` bytes; `ENOMEM` when
+    /// no allocator arena can be made.
+    ///
+    /// ```
+    /// let pool = vmem::Pool::create("/dev/shm", 64 << 20)?;
+    /// assert_eq!(pool.size(), 64 << 20);
+    /// # Ok::<(), vmem::Error>(())
+    /// ```
+    pub fn create(dir: impl AsRef<Path>, size: usize) -> Result<Pool> {
+        let dir = dir.as_ref();
+        crate::vlog!(Level::Call, "create dir {} size {size}", dir.display());
+        let memory = PoolMemory::create_in_dir(dir, size)?;
+        Self::with_memory(memory)
+    }
+
+    /// Creates a pool inside memory the caller already mapped (libvmem's
+    /// `vmem_create_in_region`). Its old contents are lost; dropping the pool
+    /// does not unmap it. `size` is rounded down to the page size.
+    ///
+    /// # Errors
+    ///
+    /// `EINVAL` when `addr` is not page aligned or `size` is below
+    /// [`MIN_POOL`](crate::MIN_POOL).
+    ///
+    /// # Safety
+    ///
+    /// `[addr, addr + size)` must be readable and writable, must stay mapped
+    /// for as long as the pool lives, and must not be used otherwise meanwhile.
+    ///
+    /// ```
+    /// let layout = std::alloc::Layout::from_size_align(vmem::MIN_POOL, 4096).unwrap();
+    /// // SAFETY: a fresh allocation, released only after the pool is dropped.
+    /// unsafe {
+    ///     let region = std::alloc::alloc(layout);
+    ///     let pool = vmem::Pool::create_in_region(region, vmem::MIN_POOL)?;
+    ///     assert!(pool.contains(pool.malloc(10)?.as_ptr()));
+    ///     drop(pool);
+    ///     std::alloc::dealloc(region, layout);
+    /// }
+    /// # Ok::<(), vmem::Error>(())
+    /// ```
+    pub unsafe fn create_in_region(addr: *mut u8, size: usize) -> Result<Pool> {
+        crate::vlog!(Level::Call, "create_in_region addr {addr:p} size {size}");
+        // SAFETY: forwarded from the caller's contract.
+        let memory = unsafe { PoolMemory::from_region(addr, size)? };
+        Self::with_memory(memory)
+    }
+
+    fn with_memory(memory: PoolMemory) -> Result<Pool> {
+        let base = memory.base() as usize;
+        let len = memory.len();
+        let arena = Arena::new(memory)?;
+        let id = NEXT_POOL_ID.fetch_add(1, Ordering::Relaxed);
+        registry::add(id, base..base + len);
+        crate::vlog!(Level::Basic, "pool {id} created at {base:#x} size {len}");
+        Ok(Pool { id, base, len, caches: PoolCaches::new(id, arena.index()), arena })
+    }
+
+    /// The first byte of the pool's memory.
+    pub fn base(&self) -> *mut u8 {
+        self.base as *mut u8
+    }
+
+    /// The size of the pool's memory in bytes.
+    pub fn size(&self) -> usize {
+        self.len
+    }
+
+    /// Where the pool's memory comes from.
+    pub fn kind(&self) -> MemoryKind {
+        self.arena.memory().kind()
+    }
+
+    /// Whether `ptr` points into this pool's memory.
+    #[inline]
+    pub fn contains(&self, ptr: *const u8) -> bool {
+        (ptr as usize).wrapping_sub(self.base) < self.len
+    }
+
+    /// Checks the pool's internal consistency (libvmem's `vmem_check`):
+    /// `Ok(true)` when consistent, `Ok(false)` when not — another live pool
+    /// shares its memory, or its arena no longer runs on its hooks. Never
+    /// modifies the pool.
+    ///
+    /// ```
+    /// let pool = vmem::Pool::create(std::env::temp_dir(), vmem::MIN_POOL)?;
+    /// assert_eq!(pool.check(), Ok(true));
+    /// # Ok::<(), vmem::Error>(())
+    /// ```
+    pub fn check(&self) -> Result<bool> {
+        crate::vlog!(Level::Call, "check pool {}", self.id);
+        if !registry::is_alone(self.id) {
+            crate::vlog!(Level::Error, "pool {} overlaps another live pool", self.id);
+            return Ok(false);
+        }
+        Ok(self.arena.hooks_intact())
+    }
+
+    /// A snapshot of the pool's statistics.
+    ///
+    /// ```
+    /// let pool = vmem::Pool::create(std::env::temp_dir(), vmem::MIN_POOL)?;
+    /// let block = pool.malloc(1 << 20)?;
+    /// assert!(pool.stats().allocated >= 1 << 20);
+    /// # unsafe { pool.free(block.as_ptr()) };
+    /// # Ok::<(), vmem::Error>(())
+    /// ```
+    pub fn stats(&self) -> PoolStats {
+        stats::collect(self.arena.index(), self.len, self.arena.used())
+    }
+
+    /// Prints the pool's statistics, jemalloc style, through the print
+    /// function (see [`set_funcs`](crate::set_funcs)). Each character of
+    /// `opts` leaves a part out: `g` general information, `m` the pool
+    /// totals, `a` the per-arena part, `b` its bins, `l` its large classes;
+    /// other characters are ignored.
+    ///
+    /// ```
+    /// let pool = vmem::Pool::create(std::env::temp_dir(), vmem::MIN_POOL)?;
+    /// pool.stats_print("gbl");
+    /// # Ok::<(), vmem::Error>(())
+    /// ```
+    pub fn stats_print(&self, opts: &str) {
+        let text = stats::render(self.arena.index(), self.base(), &self.stats(), opts);
+        log::print(&text);
+    }
+
+    /// Returns the pages of freed memory to the file system now, rather than
+    /// after jemalloc's decay time (10 s).
+    pub fn purge(&self) {
+        self.arena.purge();
+    }
+
+    #[inline]
+    fn alloc_raw(&self, size: usize, extra_flags: i32) -> *mut u8 {
+        if size > self.len {
+            return ptr::null_mut();
+        }
+        // SAFETY: size is non-zero (callers pass at least 1) and the flags
+        // name this pool's arena and this thread's cache for it.
+        unsafe { jemalloc::mallocx(size, self.caches.flags() | extra_flags).cast() }
+    }
+
+    fn out_of_memory(&self, size: usize) -> Error {
+        Error::new(libc::ENOMEM, format!("cannot allocate {size} bytes: out of pool memory"))
+    }
+
+    fn finish_alloc(&self, ptr: *mut u8, size: usize, what: &str) -> Result<NonNull<u8>> {
+        crate::vlog!(Level::Alloc, "{what}({size}) = {ptr:p}");
+        NonNull::new(ptr).ok_or_else(|| self.out_of_memory(size))
+    }
+
+    /// Allocates `size` bytes (libvmem's `vmem_malloc`); a size of 0 gives a
+    /// unique minimal block.
+    ///
+    /// # Errors
+    ///
+    /// `ENOMEM` when the pool has no room.
+    pub fn malloc(&self, size: usize) -> Result<NonNull<u8>> {
+        self.finish_alloc(self.alloc_raw(size.max(1), 0), size, "malloc")
+    }
+
+    /// Allocates zeroed room for `nmemb` elements of `size` bytes.
+    ///
+    /// # Errors
+    ///
+    /// `ENOMEM` when the pool has no room or `nmemb * size` overflows.
+    ///
+    /// ```
+    /// let pool = vmem::Pool::create(std::env::temp_dir(), vmem::MIN_POOL)?;
+    /// assert_eq!(pool.calloc(usize::MAX, 2).unwrap_err().errno(), libc::ENOMEM);
+    /// # Ok::<(), vmem::Error>(())
+    /// ```
+    pub fn calloc(&self, nmemb: usize, size: usize) -> Result<NonNull<u8>> {
+        let Some(total) = nmemb.checked_mul(size) else {
+            return Err(Error::new(libc::ENOMEM, format!("calloc size {nmemb} * {size} overflows")));
+        };
+        self.finish_alloc(self.alloc_raw(total.max(1), ctl::MALLOCX_ZERO), total, "calloc")
+    }
+
+    /// Allocates `size` bytes aligned to `alignment`, a power of two.
+    ///
+    /// # Errors
+    ///
+    /// `EINVAL` when `alignment` is not a power of two; `ENOMEM` when the pool
+    /// has no room.
+    pub fn aligned_alloc(&self, alignment: usize, size: usize) -> Result<NonNull<u8>> {
+        if !alignment.is_power_of_two() {
+            return Err(Error::new(libc::EINVAL, format!("alignment {alignment} is not a power of two")));
+        }
+        let flags = ctl::mallocx_lg_align(alignment.trailing_zeros());
+        self.finish_alloc(self.alloc_raw(size.max(1), flags), size, "aligned_alloc")
+    }
+
+    /// Resizes a block, keeping its contents up to the smaller size (libvmem's
+    /// `vmem_realloc`). A null `ptr` allocates; a `size` of 0 frees `ptr` and
+    /// gives `Ok(None)`. On error `ptr` is left as it was.
+    ///
+    /// # Errors
+    ///
+    /// `ENOMEM` when the pool has no room.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` is null or a live block of this pool; when the call succeeds it
+    /// must not be used any more (use the returned pointer).
+    pub unsafe fn realloc(&self, ptr: *mut u8, size: usize) -> Result<Option<NonNull<u8>>> {
+        if ptr.is_null() {
+            return self.malloc(size).map(Some);
+        }
+        if size == 0 {
+            // SAFETY: forwarded from the caller's contract.
+            unsafe { self.free(ptr) };
+            return Ok(None);
+        }
+        if !self.contains(ptr) {
+            return Err(self.foreign_pointer(ptr));
+        }
+        if size > self.len {
+            return Err(self.out_of_memory(size));
+        }
+        // SAFETY: `ptr` is a live block of this pool (caller's contract).
+        let moved = unsafe { jemalloc::rallocx(ptr.cast(), size, self.caches.flags()) };
+        self.finish_alloc(moved.cast(), size, "realloc").map(Some)
+    }
+
+    /// Frees a block (libvmem's `vmem_free`); a null `ptr` does nothing. A
+    /// pointer outside the pool is refused (and logged) rather than freed.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` is null or a live block of this pool, not used afterwards.
+    pub unsafe fn free(&self, ptr: *mut u8) {
+        crate::vlog!(Level::Alloc, "free({ptr:p})");
+        if ptr.is_null() {
+            return;
+        }
+        if !self.contains(ptr) {
+            let _ = self.foreign_pointer(ptr);
+            return;
+        }
+        // SAFETY: `ptr` is a live block of this pool (caller's contract).
+        unsafe { jemalloc::dallocx(ptr.cast(), self.caches.flags()) };
+    }
+
+    fn foreign_pointer(&self, ptr: *mut u8) -> Error {
+        Error::new(libc::EINVAL, format!("pointer {ptr:p} is not in pool {:#x}+{}", self.base, self.len))
+    }
+
+    /// The usable size of a block: at least what was asked for.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` is a live block of this pool.
+    pub unsafe fn usable_size(&self, ptr: *const u8) -> usize {
+        if ptr.is_null() || !self.contains(ptr) {
+            return 0;
+        }
+        // SAFETY: `ptr` is a live jemalloc block (caller's contract).
+        unsafe { jemalloc::sallocx(ptr.cast(), 0) }
+    }
+
+    /// Copies a C string into the pool, NUL included (libvmem's
+    /// `vmem_strdup`).
+    ///
+    /// # Errors
+    ///
+    /// `ENOMEM` when the pool has no room.
+    ///
+    /// ```
+    /// let pool = vmem::Pool::create(std::env::temp_dir(), vmem::MIN_POOL)?;
+    /// let copy = pool.strdup(c"hello")?;
+    /// // SAFETY: strdup returns a NUL-terminated copy.
+    /// assert_eq!(unsafe { std::ffi::CStr::from_ptr(copy.as_ptr()) }, c"hello");
+    /// # Ok::<(), vmem::Error>(())
+    /// ```
+    pub fn strdup(&self, s: &CStr) -> Result<NonNull<libc::c_char>> {
+        let bytes = s.to_bytes_with_nul();
+        let copy = self.finish_alloc(self.alloc_raw(bytes.len(), 0), bytes.len(), "strdup")?;
+        // SAFETY: `copy` is a fresh block of `bytes.len()` bytes.
+        unsafe { ptr::copy_nonoverlapping(bytes.as_ptr(), copy.as_ptr(), bytes.len()) };
+        Ok(copy.cast())
+    }
+
+    /// Copies a wide string into the pool, up to its first NUL (or all of
+    /// it), and terminates the copy with a NUL (libvmem's `vmem_wcsdup`).
+    ///
+    /// # Errors
+    ///
+    /// `ENOMEM` when the pool has no room.
+    ///
+    /// ```
+    /// let pool = vmem::Pool::create(std::env::temp_dir(), vmem::MIN_POOL)?;
+    /// let wide: Vec<libc::wchar_t> = "hé".chars().map(|c| c as libc::wchar_t).collect();
+    /// let copy = pool.wcsdup(&wide)?;
+    /// // SAFETY: wcsdup returns wide.len() + 1 elements.
+    /// assert_eq!(unsafe { std::slice::from_raw_parts(copy.as_ptr(), 3) }, &[104, 233, 0]);
+    /// # Ok::<(), vmem::Error>(())
+    /// ```
+    pub fn wcsdup(&self, s: &[libc::wchar_t]) -> Result<NonNull<libc::wchar_t>> {
+        let chars = s.iter().position(|&c| c == 0).unwrap_or(s.len());
+        let bytes = (chars + 1) * std::mem::size_of::<libc::wchar_t>();
+        let copy = self.finish_alloc(self.alloc_raw(bytes, 0), bytes, "wcsdup")?;
+        let copy = copy.cast::<libc::wchar_t>();
+        // SAFETY: `copy` is a fresh, suitably aligned block of chars + 1 elements.
+        unsafe {
+            ptr::copy_nonoverlapping(s.as_ptr(), copy.as_ptr(), chars);
+            copy.as_ptr().add(chars).write(0);
+        }
+        Ok(copy)
+    }
+
+    /// Allocation with `Layout`, for the `Allocator` implementation.
+    pub(crate) fn alloc_layout(&self, size: usize, align: usize) -> *mut u8 {
+        self.alloc_raw(size.max(1), ctl::mallocx_lg_align(align.trailing_zeros()))
+    }
+
+    /// Resizes with alignment kept, for the `Allocator` implementation.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` is a live block of this pool.
+    pub(crate) unsafe fn realloc_layout(&self, ptr: *mut u8, size: usize, align: usize) -> *mut u8 {
+        if size > self.len {
+            return ptr::null_mut();
+        }
+        let flags = self.caches.flags() | ctl::mallocx_lg_align(align.trailing_zeros());
+        // SAFETY: forwarded from the caller's contract; size is non-zero.
+        unsafe { jemalloc::rallocx(ptr.cast(), size.max(1), flags).cast() }
+    }
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        crate::vlog!(Level::Basic, "pool {} deleted", self.id);
+        registry::remove(self.id);
+        // Cached objects go back to the arena before it is destroyed.
+        self.caches.destroy_all();
+    }
+}
+
+impl std::fmt::Debug for Pool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pool").field("base", &self.base()).field("size", &self.len).field("kind", &self.kind()).finish()
+    }
+}

@@ -1,0 +1,113 @@
+//! What every Unix offers: a temporary file made by name and unlinked at once,
+//! space reservation, the page size.
+
+use std::ffi::{CString, OsStr};
+use std::fs::File;
+use std::io;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::io::{AsRawFd, FromRawFd};
+use std::path::Path;
+
+/// The system page size.
+pub(crate) fn page_size() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    usize::try_from(size).unwrap_or(4096)
+}
+
+/// Blocks every signal on this thread while alive, so that a signal handler
+/// that exits cannot leave a named temporary file behind.
+struct SignalsBlocked {
+    previous: libc::sigset_t,
+}
+
+impl SignalsBlocked {
+    fn new() -> Self {
+        // SAFETY: sigset_t is plain data; sigfillset/pthread_sigmask only write
+        // into the sets we pass, which live on this stack frame.
+        unsafe {
+            let mut all: libc::sigset_t = std::mem::zeroed();
+            let mut previous: libc::sigset_t = std::mem::zeroed();
+            libc::sigfillset(&mut all);
+            libc::pthread_sigmask(libc::SIG_BLOCK, &all, &mut previous);
+            SignalsBlocked { previous }
+        }
+    }
+}
+
+impl Drop for SignalsBlocked {
+    fn drop(&mut self) {
+        // SAFETY: restores the mask saved in `new`, a valid sigset_t.
+        unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &self.previous, std::ptr::null_mut()) };
+    }
+}
+
+/// A temporary file in `dir` that never shows in a listing: made under a
+/// unique name and unlinked at once, with signals blocked in between.
+pub(crate) fn open_tmpfile_by_name(dir: &Path) -> io::Result<File> {
+    let mut template = dir.as_os_str().as_bytes().to_vec();
+    template.extend_from_slice(b"/vmem.XXXXXX");
+    let template = CString::new(template).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+    let mut template = template.into_bytes_with_nul();
+    let _blocked = SignalsBlocked::new();
+    // SAFETY: `template` is a writable NUL-terminated buffer ending in XXXXXX,
+    // as mkstemp requires.
+    let fd = unsafe { libc::mkstemp(template.as_mut_ptr().cast()) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: mkstemp returned a new descriptor that nothing else owns.
+    let file = unsafe { File::from_raw_fd(fd) };
+    let name = OsStr::from_bytes(&template[..template.len() - 1]);
+    std::fs::remove_file(name)?;
+    set_cloexec(&file);
+    Ok(file)
+}
+
+fn set_cloexec(file: &File) {
+    // SAFETY: fcntl on a descriptor we own, with integer arguments only.
+    unsafe {
+        let flags = libc::fcntl(file.as_raw_fd(), libc::F_GETFD);
+        if flags >= 0 {
+            libc::fcntl(file.as_raw_fd(), libc::F_SETFD, flags | libc::FD_CLOEXEC);
+        }
+    }
+}
+
+/// Reserves `len` bytes of file-system space at `offset`, so that a full file
+/// system fails here with ENOSPC rather than with SIGBUS at a later write.
+pub(crate) fn reserve(file: &File, offset: usize, len: usize) -> io::Result<()> {
+    let (Ok(offset), Ok(len)) = (libc::off_t::try_from(offset), libc::off_t::try_from(len)) else {
+        return Err(io::Error::from_raw_os_error(libc::EFBIG));
+    };
+    #[cfg(any(target_os = "linux", target_os = "freebsd"))]
+    {
+        // SAFETY: plain system call on a descriptor we own.
+        let err = unsafe { libc::posix_fallocate(file.as_raw_fd(), offset, len) };
+        if err != 0 {
+            return Err(io::Error::from_raw_os_error(err));
+        }
+        Ok(())
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "freebsd")))]
+    {
+        // No portable reservation here: size the file; the space comes on use.
+        let end = u64::try_from(offset + len).map_err(|_| io::Error::from_raw_os_error(libc::EFBIG))?;
+        if file.metadata()?.len() < end {
+            file.set_len(end)?;
+        }
+        Ok(())
+    }
+}
+
+/// Without a device-DAX notion, no character device is a pool.
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn dax_device_size(_file: &File) -> io::Result<usize> {
+    Err(io::Error::from_raw_os_error(libc::ENODEV))
+}
+
+/// Without `MADV_REMOVE`, pages cannot be handed back to the file system.
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn discard_pages(_addr: *mut u8, _len: usize) -> bool {
+    false
+}

@@ -1,0 +1,126 @@
+//! Explicit per-thread jemalloc caches, one per (thread, pool).
+//!
+//! jemalloc's automatic thread cache is shared by every arena a thread uses,
+//! so with several pools a cached object of one pool could be handed out by
+//! another. Each thread therefore gets its own explicit cache (`tcache.create`)
+//! for each pool it touches. The pool owns the list of its caches and destroys
+//! them before its arena; a thread that exits first destroys its own.
+
+use std::cell::RefCell;
+use std::sync::{Arc, Mutex, Weak};
+
+use crate::ctl;
+use crate::log::Level;
+
+/// The caches of one pool, shared with the threads that use them.
+pub(crate) struct PoolCaches {
+    pool_id: u64,
+    arena_flags: i32,
+    /// Live tcache indices; `None` once the pool is gone.
+    live: Mutex<Option<Vec<u32>>>,
+}
+
+struct ThreadEntry {
+    pool_id: u64,
+    /// `MALLOCX_ARENA | MALLOCX_TCACHE` for this thread and pool.
+    flags: i32,
+    tcache: Option<u32>,
+    caches: Weak<PoolCaches>,
+}
+
+/// This thread's caches. Destroys those whose pool is still alive at exit.
+struct ThreadCaches(Vec<ThreadEntry>);
+
+impl Drop for ThreadCaches {
+    fn drop(&mut self) {
+        for entry in self.0.drain(..) {
+            if let (Some(tcache), Some(caches)) = (entry.tcache, entry.caches.upgrade()) {
+                caches.release(tcache);
+            }
+        }
+    }
+}
+
+thread_local! {
+    static THREAD_CACHES: RefCell<ThreadCaches> = const { RefCell::new(ThreadCaches(Vec::new())) };
+}
+
+impl PoolCaches {
+    pub(crate) fn new(pool_id: u64, arena: u32) -> Arc<Self> {
+        Arc::new(PoolCaches { pool_id, arena_flags: ctl::mallocx_arena(arena), live: Mutex::new(Some(Vec::new())) })
+    }
+
+    /// The `mallocx` flags for the calling thread: this pool's arena and the
+    /// thread's cache for it (created on the thread's first use).
+    #[inline]
+    pub(crate) fn flags(self: &Arc<Self>) -> i32 {
+        let found = THREAD_CACHES
+            .try_with(|caches| {
+                let caches = caches.borrow();
+                caches.0.iter().find(|entry| entry.pool_id == self.pool_id).map(|entry| entry.flags)
+            })
+            .ok()
+            .flatten();
+        match found {
+            Some(flags) => flags,
+            None => self.register_thread(),
+        }
+    }
+
+    #[cold]
+    fn register_thread(self: &Arc<Self>) -> i32 {
+        let tcache = self.create_tcache();
+        let flags = self.arena_flags | tcache.map_or(ctl::MALLOCX_TCACHE_NONE, ctl::mallocx_tcache);
+        let registered = THREAD_CACHES.try_with(|caches| {
+            let mut caches = caches.borrow_mut();
+            // Forget the entries of pools that are gone.
+            caches.0.retain(|entry| entry.caches.strong_count() > 0);
+            caches.0.push(ThreadEntry { pool_id: self.pool_id, flags, tcache, caches: Arc::downgrade(self) });
+        });
+        match (registered, tcache) {
+            (Ok(()), _) | (Err(_), None) => flags,
+            // The thread is exiting: do not leave a cache behind.
+            (Err(_), Some(tcache)) => {
+                self.release(tcache);
+                self.arena_flags | ctl::MALLOCX_TCACHE_NONE
+            }
+        }
+    }
+
+    /// A new explicit tcache recorded in `live`, or `None` (no caching) when
+    /// jemalloc has none left.
+    fn create_tcache(&self) -> Option<u32> {
+        let mut live = self.live.lock().unwrap_or_else(|e| e.into_inner());
+        let live = live.as_mut()?;
+        match ctl::read::<u32>("tcache.create") {
+            Ok(tcache) => {
+                live.push(tcache);
+                Some(tcache)
+            }
+            Err(errno) => {
+                crate::vlog!(Level::Basic, "no thread cache for pool {} (error {errno})", self.pool_id);
+                None
+            }
+        }
+    }
+
+    /// Destroys one thread's cache (the thread is exiting).
+    fn release(&self, tcache: u32) {
+        let mut live = self.live.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(live) = live.as_mut() {
+            if let Some(position) = live.iter().position(|&t| t == tcache) {
+                live.swap_remove(position);
+                let _ = ctl::write("tcache.destroy", tcache);
+            }
+        }
+    }
+
+    /// Destroys every cache of the pool, returning their objects to the
+    /// arena; called before the arena is destroyed.
+    pub(crate) fn destroy_all(&self) {
+        let mut live = self.live.lock().unwrap_or_else(|e| e.into_inner());
+        for tcache in live.take().unwrap_or_default() {
+            let _ = ctl::write("tcache.destroy", tcache);
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! Helpers shared by the integration tests: real directories, real tmpfs.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// 64 MiB: the pool size most tests use.
+pub const POOL_64M: usize = 64 << 20;
+
+/// Whether the tests run as root (mounting tmpfs needs it).
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// A tmpfs of the given size, mounted by the test itself; unmounted on drop.
+pub struct Tmpfs {
+    dir: tempfile::TempDir,
+}
+
+impl Tmpfs {
+    /// Mounts a tmpfs of `size` (as `mount -o size=...` takes it, e.g. "20m").
+    /// Panics when running as root and the mount fails; returns None when not
+    /// root (the caller then says the test was skipped).
+    pub fn mount(size: &str) -> Option<Tmpfs> {
+        if !is_root() {
+            eprintln!("not root: cannot mount a tmpfs, part of this test is skipped");
+            return None;
+        }
+        let dir = tempfile::tempdir().expect("temp dir");
+        let status = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .status()
+            .expect("run mount");
+        assert!(status.success(), "mount -t tmpfs failed as root");
+        Some(Tmpfs { dir })
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Bytes used on the file system.
+    pub fn used_bytes(&self) -> u64 {
+        statvfs_used(self.path())
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(self.dir.path()).status();
+    }
+}
+
+pub fn statvfs_used(path: &Path) -> u64 {
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: statvfs writes into the zeroed struct we pass.
+    unsafe {
+        let mut st: libc::statvfs = std::mem::zeroed();
+        assert_eq!(libc::statvfs(c.as_ptr(), &mut st), 0);
+        (st.f_blocks - st.f_bfree) * st.f_frsize
+    }
+}
+
+/// A fresh private directory on the ordinary temp file system.
+pub fn temp_dir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("temp dir")
+}
+
+/// Entries in `/proc/self/fd`.
+pub fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").unwrap().count()
+}
+
+/// Lines of `/proc/self/maps`.
+pub fn mappings() -> usize {
+    std::fs::read_to_string("/proc/self/maps").unwrap().lines().count()
+}
+
+pub fn dir_entries(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect()
+}
+
+/// A byte pattern derived from a block id, to tell blocks apart.
+pub fn pattern(id: usize, index: usize) -> u8 {
+    (id.wrapping_mul(31).wrapping_add(index.wrapping_mul(7)) % 251) as u8
+}

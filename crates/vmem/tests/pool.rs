@@ -1,0 +1,537 @@
+//! The pool API of SPEC.md on real files, real mmap and real jemalloc.
+
+mod common;
+
+use std::ffi::CStr;
+use std::sync::{Arc, Mutex};
+
+use common::*;
+use vmem::{MemoryKind, Pool, MIN_POOL};
+
+#[test]
+fn create_below_min_pool_is_einval_with_libvmem_message() {
+    let dir = temp_dir();
+    let err = Pool::create(dir.path(), 1000).unwrap_err();
+    assert_eq!(err.errno(), libc::EINVAL);
+    assert_eq!(err.message(), "size 1000 smaller than 14680064");
+    assert_eq!(vmem::errormsg(), "size 1000 smaller than 14680064");
+    assert_eq!(Pool::create(dir.path(), MIN_POOL - 1).unwrap_err().errno(), libc::EINVAL);
+    assert!(Pool::create(dir.path(), MIN_POOL).is_ok());
+}
+
+#[test]
+fn create_in_missing_dir_is_enoent() {
+    let dir = temp_dir();
+    let missing = dir.path().join("missing");
+    let err = Pool::create(&missing, MIN_POOL).unwrap_err();
+    assert_eq!(err.errno(), libc::ENOENT);
+    assert_eq!(err.code(), "ENOENT");
+    assert!(err.message().ends_with(": No such file or directory"), "{}", err.message());
+}
+
+#[test]
+fn create_in_a_regular_file_is_enotdir() {
+    let dir = temp_dir();
+    let file = dir.path().join("plain");
+    std::fs::write(&file, b"x").unwrap();
+    let err = Pool::create(&file, MIN_POOL).unwrap_err();
+    assert_eq!(err.errno(), libc::ENOTDIR);
+    assert!(err.message().ends_with(": Not a directory"), "{}", err.message());
+}
+
+#[test]
+fn create_without_permission_is_eacces() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = temp_dir();
+    let locked = dir.path().join("locked");
+    std::fs::create_dir(&locked).unwrap();
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o500)).unwrap();
+    // As root, drop the file-system identity on this thread only (setfsuid is
+    // per thread), which also drops CAP_DAC_OVERRIDE.
+    let errno = std::thread::spawn(move || {
+        if is_root() {
+            // SAFETY: plain system call changing this thread's fsuid.
+            unsafe { libc::setfsuid(65534) };
+        }
+        Pool::create(&locked, MIN_POOL).unwrap_err().errno()
+    })
+    .join()
+    .unwrap();
+    assert_eq!(errno, libc::EACCES);
+}
+
+#[test]
+fn create_larger_than_the_file_system_is_enospc() {
+    let Some(fs) = Tmpfs::mount("20m") else { return };
+    let err = Pool::create(fs.path(), 32 << 20).unwrap_err();
+    assert_eq!(err.errno(), libc::ENOSPC);
+    assert!(err.message().ends_with(": No space left on device"), "{}", err.message());
+    // Nothing is left behind: the whole 20 MiB is free again.
+    assert!(fs.used_bytes() < 1 << 20, "{} bytes still used", fs.used_bytes());
+    assert!(Pool::create(fs.path(), 16 << 20).is_ok());
+}
+
+#[test]
+fn the_pool_file_is_invisible_and_its_space_returns_on_drop() {
+    let Some(fs) = Tmpfs::mount("100m") else { return };
+    let before = fs.used_bytes();
+    let pool = Pool::create(fs.path(), POOL_64M).unwrap();
+    assert_eq!(pool.kind(), MemoryKind::File);
+    assert!(dir_entries(fs.path()).is_empty(), "pool file is visible");
+    // The whole size is reserved at create time.
+    assert!(fs.used_bytes() - before >= POOL_64M as u64);
+    drop(pool);
+    assert!(fs.used_bytes() - before < 1 << 20);
+}
+
+#[test]
+fn pointers_stay_inside_the_pool_and_are_writable() {
+    let pool = Pool::create("/dev/shm", POOL_64M).unwrap();
+    let base = pool.base() as usize;
+    let mut blocks = Vec::new();
+    for (i, size) in [1usize, 8, 63, 64, 4096, 65536, 1 << 20, 5 << 20].into_iter().enumerate() {
+        let block = pool.malloc(size).unwrap();
+        let addr = block.as_ptr() as usize;
+        assert!(addr >= base && addr + size <= base + pool.size(), "block outside the pool");
+        // SAFETY: a fresh block of `size` bytes.
+        unsafe { block.as_ptr().write_bytes(i as u8, size) };
+        blocks.push((block, size, i as u8));
+    }
+    for (block, size, fill) in blocks {
+        // SAFETY: live blocks of `size` bytes.
+        unsafe {
+            assert!(std::slice::from_raw_parts(block.as_ptr(), size).iter().all(|&b| b == fill));
+            pool.free(block.as_ptr());
+        }
+    }
+}
+
+#[test]
+fn malloc_of_zero_gives_distinct_blocks() {
+    let pool = Pool::create("/dev/shm", MIN_POOL).unwrap();
+    let a = pool.malloc(0).unwrap();
+    let b = pool.malloc(0).unwrap();
+    assert_ne!(a, b);
+    // SAFETY: both are live blocks of the pool.
+    unsafe {
+        pool.free(a.as_ptr());
+        pool.free(b.as_ptr());
+    }
+}
+
+#[test]
+fn calloc_zeroes_and_overflow_is_enomem() {
+    let pool = Pool::create("/dev/shm", MIN_POOL).unwrap();
+    // Dirty some memory, free it, and calloc over the same size classes.
+    for _ in 0..3 {
+        let dirty: Vec<_> = (0..64).map(|_| pool.malloc(1000).unwrap()).collect();
+        for block in &dirty {
+            // SAFETY: fresh 1000-byte blocks, freed right after.
+            unsafe { block.as_ptr().write_bytes(0xAB, 1000) };
+        }
+        // SAFETY: live blocks.
+        dirty.iter().for_each(|b| unsafe { pool.free(b.as_ptr()) });
+        let zeroed = pool.calloc(100, 10).unwrap();
+        // SAFETY: 1000 fresh bytes.
+        assert!(unsafe { std::slice::from_raw_parts(zeroed.as_ptr(), 1000) }.iter().all(|&b| b == 0));
+        // SAFETY: live block.
+        unsafe { pool.free(zeroed.as_ptr()) };
+    }
+    let err = pool.calloc(usize::MAX / 2, 3).unwrap_err();
+    assert_eq!(err.errno(), libc::ENOMEM);
+    assert!(vmem::errormsg().contains("overflows"));
+}
+
+#[test]
+fn realloc_keeps_contents_and_handles_null_and_zero() {
+    let pool = Pool::create("/dev/shm", POOL_64M).unwrap();
+    // SAFETY: every pointer passed is null or a live block of `pool`.
+    unsafe {
+        let mut block = pool.realloc(std::ptr::null_mut(), 16).unwrap().unwrap();
+        for i in 0..16 {
+            block.as_ptr().add(i).write(i as u8);
+        }
+        let mut size = 16;
+        for new_size in [100, 5000, 70_000, 3 << 20, 40, 17] {
+            block = pool.realloc(block.as_ptr(), new_size).unwrap().unwrap();
+            assert!(pool.contains(block.as_ptr()));
+            let kept = size.min(new_size).min(16);
+            for i in 0..kept {
+                assert_eq!(block.as_ptr().add(i).read(), i as u8, "byte {i} lost at size {new_size}");
+            }
+            size = new_size;
+        }
+        assert_eq!(pool.realloc(block.as_ptr(), 0).unwrap(), None);
+        // A failed realloc leaves the block as it was.
+        let kept = pool.malloc(8).unwrap();
+        kept.as_ptr().write_bytes(9, 8);
+        let err = pool.realloc(kept.as_ptr(), POOL_64M * 2).unwrap_err();
+        assert_eq!(err.errno(), libc::ENOMEM);
+        assert_eq!(std::slice::from_raw_parts(kept.as_ptr(), 8), &[9; 8]);
+        pool.free(kept.as_ptr());
+    }
+}
+
+#[test]
+fn aligned_alloc_aligns_and_refuses_non_powers_of_two() {
+    let pool = Pool::create("/dev/shm", POOL_64M).unwrap();
+    for shift in 0..=21 {
+        let alignment = 1usize << shift;
+        let block = pool.aligned_alloc(alignment, 100).unwrap();
+        assert_eq!(block.as_ptr() as usize % alignment, 0, "alignment {alignment}");
+        // SAFETY: live block.
+        unsafe { pool.free(block.as_ptr()) };
+    }
+    for bad in [0usize, 3, 24, 1000] {
+        let err = pool.aligned_alloc(bad, 64).unwrap_err();
+        assert_eq!(err.errno(), libc::EINVAL, "alignment {bad}");
+    }
+    assert_eq!(vmem::errormsg(), "alignment 1000 is not a power of two");
+}
+
+#[test]
+fn strdup_and_wcsdup_copy_with_terminator() {
+    let pool = Pool::create("/dev/shm", MIN_POOL).unwrap();
+    let copy = pool.strdup(c"pool string").unwrap();
+    // SAFETY: strdup gives a NUL-terminated copy in the pool.
+    unsafe {
+        assert_eq!(CStr::from_ptr(copy.as_ptr()), c"pool string");
+        assert!(pool.contains(copy.as_ptr().cast()));
+        assert!(pool.usable_size(copy.as_ptr().cast()) >= 12);
+    }
+    let wide: Vec<libc::wchar_t> = "wide ✓".chars().map(|c| c as libc::wchar_t).chain([0, 65]).collect();
+    let copy = pool.wcsdup(&wide).unwrap();
+    // SAFETY: the copy holds the characters before the first NUL, plus a NUL.
+    let copied = unsafe { std::slice::from_raw_parts(copy.as_ptr(), 7) };
+    assert_eq!(&copied[..6], &wide[..6]);
+    assert_eq!(copied[6], 0);
+}
+
+#[test]
+fn usable_size_covers_the_request() {
+    let pool = Pool::create("/dev/shm", POOL_64M).unwrap();
+    for size in [1usize, 13, 100, 1000, 4097, 100_000, 2 << 20] {
+        let block = pool.malloc(size).unwrap();
+        // SAFETY: live block.
+        unsafe {
+            let usable = pool.usable_size(block.as_ptr());
+            assert!(usable >= size && usable < size * 2 + 16, "size {size} usable {usable}");
+            // The whole usable size is writable.
+            block.as_ptr().write_bytes(1, usable);
+            pool.free(block.as_ptr());
+        }
+    }
+    // SAFETY: a pointer outside the pool is answered with 0, not looked up.
+    assert_eq!(unsafe { pool.usable_size(&0u8) }, 0);
+}
+
+/// Allocates `size`-byte blocks until ENOMEM, writing each one whole.
+fn fill(pool: &Pool, size: usize) -> Vec<*mut u8> {
+    let mut blocks = Vec::new();
+    loop {
+        match pool.malloc(size) {
+            Ok(block) => {
+                // SAFETY: fresh block of `size` bytes.
+                unsafe { block.as_ptr().write_bytes(0x5A, size) };
+                blocks.push(block.as_ptr());
+            }
+            Err(err) => {
+                assert_eq!(err.errno(), libc::ENOMEM);
+                return blocks;
+            }
+        }
+    }
+}
+
+#[test]
+fn fill_to_enomem_free_all_refill_to_the_same_count() {
+    for size in [64usize, 4096, 1 << 20] {
+        let pool = Pool::create("/dev/shm", POOL_64M).unwrap();
+        let first = fill(&pool, size);
+        assert!(pool.check().unwrap());
+        // SAFETY: every block is live and freed once.
+        first.iter().for_each(|&b| unsafe { pool.free(b) });
+        let second = fill(&pool, size);
+        let share = (second.len() * size) as f64 / POOL_64M as f64;
+        eprintln!("{size:>8} B objects: {} blocks, {:.1} % of 64 MiB", second.len(), share * 100.0);
+        assert_eq!(first.len(), second.len(), "refill with {size} B objects");
+        assert!(share >= 0.97, "only {:.1} % usable with {size} B objects", share * 100.0);
+        // The pool still answers after ENOMEM.
+        // SAFETY: live blocks.
+        second.iter().for_each(|&b| unsafe { pool.free(b) });
+        assert!(pool.malloc(size).is_ok());
+    }
+}
+
+#[test]
+fn a_full_pool_answers_enomem_with_a_message() {
+    let pool = Pool::create("/dev/shm", MIN_POOL).unwrap();
+    let _first = pool.malloc(1 << 20).unwrap();
+    let err = pool.malloc(MIN_POOL).unwrap_err();
+    assert_eq!(err.errno(), libc::ENOMEM);
+    assert_eq!(err.code(), "ENOMEM");
+    assert_eq!(vmem::errormsg(), format!("cannot allocate {MIN_POOL} bytes: out of pool memory"));
+    assert!(pool.malloc(usize::MAX).is_err());
+    assert!(pool.malloc(1 << 20).is_ok());
+}
+
+#[test]
+fn pools_never_overlap() {
+    let pools: Vec<Pool> = (0..8).map(|_| Pool::create("/dev/shm", MIN_POOL).unwrap()).collect();
+    for (i, a) in pools.iter().enumerate() {
+        assert!(a.check().unwrap());
+        let block = a.malloc(100).unwrap();
+        for (j, b) in pools.iter().enumerate() {
+            assert_eq!(b.contains(block.as_ptr()), i == j);
+            let (a0, a1) = (a.base() as usize, a.base() as usize + a.size());
+            let (b0, b1) = (b.base() as usize, b.base() as usize + b.size());
+            assert!(i == j || a1 <= b0 || b1 <= a0, "pools {i} and {j} overlap");
+        }
+    }
+}
+
+#[test]
+fn check_notices_overlapping_live_pools() {
+    let layout = std::alloc::Layout::from_size_align(3 * MIN_POOL, 4096).unwrap();
+    // SAFETY: the region outlives both pools; the overlap is the point.
+    unsafe {
+        let region = std::alloc::alloc(layout);
+        let first = Pool::create_in_region(region, 2 * MIN_POOL).unwrap();
+        assert_eq!(first.check(), Ok(true));
+        let second = Pool::create_in_region(region.add(MIN_POOL), 2 * MIN_POOL).unwrap();
+        assert_eq!(first.check(), Ok(false));
+        assert_eq!(second.check(), Ok(false));
+        drop(first);
+        assert_eq!(second.check(), Ok(true));
+        drop(second);
+        std::alloc::dealloc(region, layout);
+    }
+}
+
+#[test]
+fn create_in_region_validates_and_never_unmaps() {
+    let layout = std::alloc::Layout::from_size_align(2 * MIN_POOL, 4096).unwrap();
+    // SAFETY: the region stays allocated until the end of the test.
+    unsafe {
+        let region = std::alloc::alloc(layout);
+        region.write_bytes(0xEE, 2 * MIN_POOL);
+        assert_eq!(Pool::create_in_region(region.add(1), MIN_POOL).unwrap_err().errno(), libc::EINVAL);
+        assert_eq!(Pool::create_in_region(region, MIN_POOL - 4096).unwrap_err().errno(), libc::EINVAL);
+        assert_eq!(Pool::create_in_region(std::ptr::null_mut(), MIN_POOL).unwrap_err().errno(), libc::EINVAL);
+        let pool = Pool::create_in_region(region, 2 * MIN_POOL).unwrap();
+        assert_eq!(pool.kind(), MemoryKind::Region);
+        // Old contents were 0xEE: calloc must still give zeros.
+        let zeroed = pool.calloc(1, 1 << 20).unwrap();
+        assert!(std::slice::from_raw_parts(zeroed.as_ptr(), 1 << 20).iter().all(|&b| b == 0));
+        let block = pool.malloc(1000).unwrap();
+        assert!(pool.contains(block.as_ptr()));
+        drop(pool);
+        // Still mapped and ours.
+        region.write_bytes(1, 2 * MIN_POOL);
+        std::alloc::dealloc(region, layout);
+    }
+}
+
+#[test]
+fn check_version_gives_exact_reasons() {
+    assert_eq!(vmem::check_version(vmem::MAJOR_VERSION, vmem::MINOR_VERSION), None);
+    assert_eq!(vmem::check_version(1, 0), None);
+    assert_eq!(vmem::check_version(0, 0), Some("libvmem major version mismatch (need 0, found 1)"));
+    assert_eq!(vmem::check_version(2, 1), Some("libvmem major version mismatch (need 2, found 1)"));
+    assert_eq!(vmem::check_version(1, 2), Some("libvmem minor version mismatch (need 2, found 1)"));
+    // The same request gives the same static string.
+    assert!(std::ptr::eq(vmem::check_version(1, 7).unwrap(), vmem::check_version(1, 7).unwrap()));
+    assert_eq!(vmem::errormsg(), "libvmem minor version mismatch (need 7, found 1)");
+    assert_eq!((vmem::MIN_POOL, vmem::MAJOR_VERSION, vmem::MINOR_VERSION), (14680064, 1, 1));
+}
+
+#[test]
+fn errormsg_is_per_thread() {
+    let _ = Pool::create("/dev/shm", 1);
+    std::thread::spawn(|| {
+        let _ = Pool::create("/no/such/dir", MIN_POOL);
+        assert!(vmem::errormsg().contains("/no/such/dir"));
+    })
+    .join()
+    .unwrap();
+    assert_eq!(vmem::errormsg(), format!("size 1 smaller than {MIN_POOL}"));
+}
+
+/// set_funcs is process-wide: the tests that replace it take this lock.
+static PRINT_LOCK: Mutex<()> = Mutex::new(());
+
+fn printed_by(action: impl FnOnce()) -> String {
+    let _guard = PRINT_LOCK.lock().unwrap();
+    let printed = Arc::new(Mutex::new(String::new()));
+    let sink = printed.clone();
+    vmem::set_funcs(Some(Arc::new(move |text: &str| sink.lock().unwrap().push_str(text))));
+    action();
+    vmem::set_funcs(None);
+    let text = printed.lock().unwrap().clone();
+    text
+}
+
+#[test]
+fn stats_print_goes_through_the_print_function_and_honours_opts() {
+    let pool = Pool::create("/dev/shm", POOL_64M).unwrap();
+    let small = pool.malloc(100).unwrap();
+    let large = pool.malloc(1 << 20).unwrap();
+    let full = printed_by(|| pool.stats_print(""));
+    for part in ["Begin vmem statistics", "Version: vmem", "Pool totals", "arenas[", "bins:", "large:", "End vmem"] {
+        assert!(full.contains(part), "missing {part:?} in:\n{full}");
+    }
+    let terse = printed_by(|| pool.stats_print("gmablxyz"));
+    assert!(!terse.contains("Version") && !terse.contains("Pool totals") && !terse.contains("bins:"));
+    assert!(terse.contains("Begin vmem statistics"));
+    let no_bins = printed_by(|| pool.stats_print("b"));
+    assert!(!no_bins.contains("bins:") && no_bins.contains("large:"));
+    // SAFETY: live blocks.
+    unsafe {
+        pool.free(small.as_ptr());
+        pool.free(large.as_ptr());
+    }
+}
+
+#[test]
+fn stats_follow_allocations() {
+    let pool = Pool::create("/dev/shm", POOL_64M).unwrap();
+    let empty = pool.stats();
+    assert_eq!(empty.size, POOL_64M);
+    let blocks: Vec<_> = (0..8).map(|_| pool.malloc(1 << 20).unwrap()).collect();
+    let full = pool.stats();
+    assert!(full.allocated >= empty.allocated + (8 << 20), "{full:?}");
+    assert!(full.active >= 8 << 20 && full.mapped >= full.active && full.used >= full.active, "{full:?}");
+    assert!(full.nmalloc >= empty.nmalloc + 8);
+    // SAFETY: live blocks.
+    blocks.iter().for_each(|b| unsafe { pool.free(b.as_ptr()) });
+    let after = pool.stats();
+    assert!(after.allocated + (8 << 20) <= full.allocated, "{after:?}");
+}
+
+#[test]
+fn purge_gives_freed_pages_back_to_the_file_system_and_they_come_back() {
+    let Some(fs) = Tmpfs::mount("100m") else { return };
+    let pool = Pool::create(fs.path(), POOL_64M).unwrap();
+    let before_use = fs.used_bytes();
+    let blocks = fill(&pool, 256 << 10);
+    // SAFETY: live blocks, freed once.
+    blocks.iter().for_each(|&b| unsafe { pool.free(b) });
+    pool.purge();
+    let purged = fs.used_bytes();
+    assert!(purged + (32 << 20) < before_use, "purge left {purged} of {before_use} bytes");
+    // Memory handed back is reserved again on reuse, and reads as zero.
+    let again = fill(&pool, 256 << 10);
+    assert_eq!(again.len(), blocks.len());
+    assert!(fs.used_bytes() >= before_use - (4 << 20));
+}
+
+#[test]
+fn pool_is_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Pool>();
+}
+
+#[test]
+fn threads_allocate_and_free_across_pools() {
+    let pools: Arc<Vec<Pool>> = Arc::new((0..2).map(|_| Pool::create("/dev/shm", POOL_64M).unwrap()).collect());
+    let (sender, receiver) = std::sync::mpsc::channel::<(usize, usize, usize, usize)>();
+    let receiver = Arc::new(Mutex::new(receiver));
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let pools = pools.clone();
+            let sender = sender.clone();
+            let receiver = receiver.clone();
+            std::thread::spawn(move || {
+                for i in 0..20_000usize {
+                    let id = t * 1_000_000 + i;
+                    let pool = &pools[id % 2];
+                    let size = 8 + (id * 37) % 600;
+                    let block = pool.malloc(size).unwrap();
+                    // SAFETY: fresh block of `size` bytes.
+                    let bytes = unsafe { std::slice::from_raw_parts_mut(block.as_ptr(), size) };
+                    bytes.iter_mut().enumerate().for_each(|(k, b)| *b = pattern(id, k));
+                    sender.send((block.as_ptr() as usize, size, id, id % 2)).unwrap();
+                    // Free a block some thread sent, maybe ours.
+                    if let Ok((addr, size, id, pool_index)) = receiver.lock().unwrap().try_recv() {
+                        // SAFETY: the block is live and was sent exactly once.
+                        let bytes = unsafe { std::slice::from_raw_parts(addr as *const u8, size) };
+                        assert!(bytes.iter().enumerate().all(|(k, &b)| b == pattern(id, k)), "block {id} damaged");
+                        assert!(pools[pool_index].contains(addr as *const u8));
+                        // SAFETY: as above.
+                        unsafe { pools[pool_index].free(addr as *mut u8) };
+                    }
+                }
+            })
+        })
+        .collect();
+    drop(sender);
+    threads.into_iter().for_each(|t| t.join().unwrap());
+    for (addr, size, id, pool_index) in receiver.lock().unwrap().iter() {
+        // SAFETY: the remaining blocks are live and sent once.
+        let bytes = unsafe { std::slice::from_raw_parts(addr as *const u8, size) };
+        assert!(bytes.iter().enumerate().all(|(k, &b)| b == pattern(id, k)));
+        // SAFETY: as above.
+        unsafe { pools[pool_index].free(addr as *mut u8) };
+    }
+    for pool in pools.iter() {
+        assert!(pool.check().unwrap());
+        assert_eq!(pool.stats().allocated, 0, "{:?}", pool.stats());
+    }
+}
+
+#[test]
+fn collections_live_in_a_pool() {
+    let pool = Pool::create("/dev/shm", POOL_64M).unwrap();
+    let mut numbers = allocator_api2::vec::Vec::new_in(&pool);
+    for n in 0..100_000u64 {
+        numbers.push(n * 3);
+    }
+    assert!(pool.contains(numbers.as_ptr().cast()));
+    assert_eq!(numbers.iter().sum::<u64>(), 3 * (99_999 * 100_000 / 2));
+    numbers.truncate(10);
+    numbers.shrink_to_fit();
+    assert!(pool.contains(numbers.as_ptr().cast()));
+
+    let mut map = hashbrown::HashMap::new_in(&pool);
+    for n in 0..10_000u32 {
+        map.insert(n, n.to_string());
+    }
+    assert_eq!(map[&4242], "4242");
+    let aligned = allocator_api2::boxed::Box::new_in([0u128; 4], &pool);
+    assert_eq!(aligned.as_ptr() as usize % std::mem::align_of::<u128>(), 0);
+    assert!(pool.contains(aligned.as_ptr().cast()));
+}
+
+#[test]
+fn free_of_a_foreign_pointer_is_refused() {
+    let a = Pool::create("/dev/shm", MIN_POOL).unwrap();
+    let b = Pool::create("/dev/shm", MIN_POOL).unwrap();
+    let block = a.malloc(64).unwrap();
+    // SAFETY: b refuses a pointer outside its memory without touching it.
+    unsafe { b.free(block.as_ptr()) };
+    assert!(vmem::errormsg().contains("is not in pool"));
+    // SAFETY: as above; realloc refuses too and leaves the block alone.
+    let err = unsafe { b.realloc(block.as_ptr(), 128) }.unwrap_err();
+    assert_eq!(err.errno(), libc::EINVAL);
+    // SAFETY: the block is still live in `a`.
+    unsafe { a.free(block.as_ptr()) };
+    // SAFETY: null is allowed and does nothing.
+    unsafe { a.free(std::ptr::null_mut()) };
+}
+
+#[test]
+fn thousands_of_create_delete_cycles_leave_nothing_behind() {
+    // jemalloc has at most 4095 arenas: this only passes if indices are reused.
+    let dir = temp_dir();
+    let (fds, maps) = (open_fds(), mappings());
+    for cycle in 0..5000 {
+        let pool = Pool::create(dir.path(), MIN_POOL).unwrap_or_else(|e| panic!("cycle {cycle}: {e}"));
+        let block = pool.malloc(100).unwrap();
+        // SAFETY: live block.
+        unsafe { pool.free(block.as_ptr()) };
+    }
+    assert!(dir_entries(dir.path()).is_empty());
+    // Other tests run in parallel threads: allow a little slack.
+    assert!(open_fds() <= fds + 16, "fds {fds} -> {}", open_fds());
+    assert!(mappings() <= maps + 64, "maps {maps} -> {}", mappings());
+}
