@@ -1,1 +1,222 @@
-pub use vmem;
+//! The Node.js binding of vmem: translation only. Every behaviour lives in the
+//! `vmem` crate; the TypeScript layer (`index.ts`) validates arguments, tracks
+//! live views and builds them over the pool-wide ArrayBuffer made here.
+//!
+//! Pools are named by small integer handles, valid on the JavaScript thread
+//! that made them. Allocation calls answer with byte offsets into the pool
+//! (`-1` on failure, with the errno in `lastErrno`), so the hot path throws
+//! nothing and makes no JavaScript object besides the number. The hot calls
+//! are plain N-API callbacks (`hot`): napi-rs's generated wrappers cost ten
+//! times the allocation itself.
+
+#![deny(unsafe_op_in_unsafe_fn)]
+
+mod handles;
+mod hot;
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use napi::bindgen_prelude::{ArrayBuffer, Function, Object, Uint8ArraySlice};
+use napi::threadsafe_function::ThreadsafeFunctionCallMode;
+use napi::{Env, Result, Status};
+use napi_derive::napi;
+use vmem::Pool;
+
+use handles::PoolSlot;
+
+thread_local! {
+    /// The errno of this thread's last failed call.
+    static LAST_ERRNO: Cell<i32> = const { Cell::new(0) };
+}
+
+/// Records a failure for `lastErrno`; gives the offset that means "failed".
+fn failed(err: vmem::Error) -> f64 {
+    LAST_ERRNO.with(|last| last.set(err.errno()));
+    -1.0
+}
+
+/// The errno of the calling thread's last failed vmem call.
+#[napi]
+pub fn last_errno() -> i32 {
+    LAST_ERRNO.with(Cell::get)
+}
+
+/// The calling thread's last error message (`vmem_errormsg`).
+#[napi]
+pub fn errormsg() -> String {
+    vmem::errormsg()
+}
+
+/// `vmem_check_version`: null when API `major.minor` is provided.
+#[napi]
+pub fn check_version(major: u32, minor: u32) -> Option<String> {
+    vmem::check_version(major, minor).map(str::to_owned)
+}
+
+/// Prints through the library's default print function (`VMEM_LOG_FILE` or
+/// stderr).
+#[napi]
+pub fn print_default(text: String) {
+    vmem::print(&text);
+}
+
+/// Routes the library's log lines to a JavaScript function (called later, on
+/// the thread that set it), or back to the default with null.
+#[napi]
+pub fn set_log_print(print: Option<Function<String, ()>>) -> Result<()> {
+    let Some(print) = print else {
+        vmem::set_funcs(None);
+        return Ok(());
+    };
+    let print = print.build_threadsafe_function::<String>().callee_handled::<false>().weak::<true>().build()?;
+    vmem::set_funcs(Some(Arc::new(move |text: &str| {
+        print.call(text.to_owned(), ThreadsafeFunctionCallMode::NonBlocking);
+    })));
+    Ok(())
+}
+
+/// `VMEM_MIN_POOL`.
+#[napi]
+pub const MIN_POOL: u32 = vmem::MIN_POOL as u32;
+/// `VMEM_MAJOR_VERSION`.
+#[napi]
+pub const MAJOR_VERSION: u32 = vmem::MAJOR_VERSION;
+/// `VMEM_MINOR_VERSION`.
+#[napi]
+pub const MINOR_VERSION: u32 = vmem::MINOR_VERSION;
+
+fn register(result: vmem::Result<Pool>) -> i32 {
+    match result {
+        Ok(pool) => handles::insert(pool) as i32,
+        Err(err) => {
+            failed(err);
+            -1
+        }
+    }
+}
+
+/// `vmem_create`: a pool handle, or -1 on failure (see `lastErrno`).
+#[napi]
+pub fn create_pool(dir: String, size: f64) -> i32 {
+    register(Pool::create(dir, size as usize))
+}
+
+/// `vmem_create_in_region` over the page-aligned interior of `region` that
+/// starts past its first byte (so the pool's ArrayBuffer never starts where
+/// the caller's does); a handle, or -1 on failure.
+#[napi]
+pub fn create_pool_in_region(region: Uint8ArraySlice) -> i32 {
+    let start = region.as_ptr() as usize;
+    let end = start + region.len();
+    let interior = (start + 1).next_multiple_of(4096);
+    let size = end.saturating_sub(interior);
+    // SAFETY: the interior lies inside the caller's buffer, which the
+    // TypeScript layer keeps alive (as a property of the pool's ArrayBuffer)
+    // for as long as the pool or any view of it lives.
+    register(unsafe { Pool::create_in_region(interior as *mut u8, size) })
+}
+
+fn slot(handle: u32) -> Result<Rc<PoolSlot>> {
+    handles::get(handle).ok_or_else(|| napi::Error::new(Status::InvalidArg, "no such pool"))
+}
+
+/// The pool's memory as one external ArrayBuffer (zero copy). Fails on
+/// Node.js versions whose ArrayBuffers stop at 4 GiB.
+#[napi]
+pub fn pool_memory(env: &Env, handle: u32) -> Result<ArrayBuffer<'_>> {
+    let slot = slot(handle)?;
+    let (base, size) = slot.range().ok_or_else(|| napi::Error::new(Status::InvalidArg, "pool deleted"))?;
+    // SAFETY: the mapping stays valid while `slot` lives, which the
+    // finalizer drops only when the ArrayBuffer is collected.
+    unsafe { ArrayBuffer::from_external(env, base as *mut u8, size, slot, |_, slot| drop(slot)) }
+}
+
+/// Releases the pool. Its ArrayBuffer is detached first, so every view reads
+/// as length 0 before the memory goes away. If JavaScript already moved the
+/// ArrayBuffer's memory elsewhere (`transfer()`), or it cannot be detached,
+/// the pool stays until the ArrayBuffer that holds it is collected.
+#[napi]
+pub fn pool_delete(handle: u32, memory: Option<ArrayBuffer>) {
+    let Some(slot) = handles::remove(handle) else { return };
+    let detached_here = match memory {
+        None => true,
+        Some(memory) => !memory.is_detached().unwrap_or(true) && memory.detach().is_ok(),
+    };
+    if detached_here {
+        slot.delete();
+    }
+}
+
+/// Forgets a handle whose JavaScript object was collected without
+/// `delete()`: the memory goes once its ArrayBuffer is collected too.
+#[napi]
+pub fn pool_release(handle: u32) {
+    drop(handles::remove(handle));
+}
+
+/// `vmem_check`: 1 consistent, 0 inconsistent, -1 the check could not run.
+#[napi]
+pub fn pool_check(handle: u32) -> i32 {
+    let checked = handles::get(handle).and_then(|slot| slot.with(|pool| pool.check()));
+    match checked {
+        Some(Ok(true)) => 1,
+        Some(Ok(false)) => 0,
+        Some(Err(err)) => {
+            failed(err);
+            -1
+        }
+        None => -1,
+    }
+}
+
+/// Pool statistics, in bytes unless named otherwise.
+#[napi(object)]
+pub struct NativeStats {
+    pub size: f64,
+    pub used: f64,
+    pub allocated: f64,
+    pub active: f64,
+    pub mapped: f64,
+    pub retained: f64,
+    pub metadata: f64,
+    pub nmalloc: f64,
+    pub ndalloc: f64,
+}
+
+#[napi]
+pub fn pool_stats(handle: u32) -> Option<NativeStats> {
+    let stats = handles::get(handle)?.with(Pool::stats)?;
+    Some(NativeStats {
+        size: stats.size as f64,
+        used: stats.used as f64,
+        allocated: stats.allocated as f64,
+        active: stats.active as f64,
+        mapped: stats.mapped as f64,
+        retained: stats.retained as f64,
+        metadata: stats.metadata as f64,
+        nmalloc: stats.nmalloc as f64,
+        ndalloc: stats.ndalloc as f64,
+    })
+}
+
+/// The text `vmem_stats_print` prints.
+#[napi]
+pub fn pool_stats_text(handle: u32, opts: String) -> String {
+    handles::get(handle).and_then(|slot| slot.with(|pool| pool.stats_text(&opts))).unwrap_or_default()
+}
+
+/// Returns the pages of freed memory to the file system now.
+#[napi]
+pub fn pool_purge(handle: u32) {
+    if let Some(slot) = handles::get(handle) {
+        slot.with(Pool::purge);
+    }
+}
+
+/// Adds the hot calls (`hot`) to the module's exports.
+#[napi(module_exports)]
+pub fn init(mut exports: Object, env: Env) -> Result<()> {
+    hot::export(&env, &mut exports)
+}

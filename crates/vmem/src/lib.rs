@@ -52,7 +52,7 @@ mod sys;
 mod tcache;
 
 pub use error::{errormsg, Error, Result};
-pub use log::{level as log_level, set_funcs, PrintFn};
+pub use log::{level as log_level, print, set_funcs, PrintFn};
 pub use mapping::MemoryKind;
 pub use pool::Pool;
 pub use stats::PoolStats;

@@ -77,9 +77,9 @@ pub fn write_line(level: Level, args: fmt::Arguments<'_>) {
     print(&format!("<vmem>: <{}> {args}\n", level as u8));
 }
 
-/// Sends `text` to the print function: the one given to [`set_funcs`], else
+/// Prints `text` through the print function: the one given to [`set_funcs`], else
 /// the file named by `VMEM_LOG_FILE`, else stderr.
-pub(crate) fn print(text: &str) {
+pub fn print(text: &str) {
     let custom = PRINT.read().unwrap_or_else(|e| e.into_inner()).clone();
     match custom {
         Some(print) => print(text),

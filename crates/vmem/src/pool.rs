@@ -192,8 +192,18 @@ impl Pool {
     /// # Ok::<(), vmem::Error>(())
     /// ```
     pub fn stats_print(&self, opts: &str) {
-        let text = stats::render(self.arena.index(), self.base(), &self.stats(), opts);
-        log::print(&text);
+        log::print(&self.stats_text(opts));
+    }
+
+    /// The text [`stats_print`](Pool::stats_print) prints, as a string.
+    ///
+    /// ```
+    /// let pool = vmem::Pool::create(std::env::temp_dir(), vmem::MIN_POOL)?;
+    /// assert!(pool.stats_text("").starts_with("___ Begin vmem statistics ___"));
+    /// # Ok::<(), vmem::Error>(())
+    /// ```
+    pub fn stats_text(&self, opts: &str) -> String {
+        stats::render(self.arena.index(), self.base(), &self.stats(), opts)
     }
 
     /// Returns the pages of freed memory to the file system now, rather than

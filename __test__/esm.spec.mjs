@@ -1,0 +1,20 @@
+import test from 'ava'
+
+import vmem, { MIN_POOL, Pool, VmemError, checkVersion, errormsg, setFuncs } from '../index.mjs'
+
+test('ESM import gives the whole API, named and default', (t) => {
+  t.is(typeof Pool.create, 'function')
+  t.is(typeof setFuncs, 'function')
+  t.is(typeof errormsg, 'function')
+  t.is(checkVersion(1, 1), null)
+  t.is(vmem.Pool, Pool)
+  const pool = Pool.create('/dev/shm', MIN_POOL)
+  t.is(pool.malloc(5).length, 5)
+  pool.delete()
+  t.throws(() => Pool.create('/dev/shm', 1), { instanceOf: VmemError })
+})
+
+test('the package name resolves to the ESM entry', async (t) => {
+  const byName = await import('vmem')
+  t.is(byName.Pool, Pool)
+})
