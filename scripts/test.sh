@@ -33,5 +33,5 @@ for major in 22 24; do
 done
 
 # pipefail has stopped the script at any failing suite; count what passed.
-passed=$(grep -Eo '(ok\. [0-9]+ passed|[0-9]+ tests? passed|^c: [0-9]+ passed)' "$log" | grep -Eo '[0-9]+' | paste -sd+ | bc)
+passed=$(grep -Eo '(ok\. [0-9]+ passed|[0-9]+ tests? passed|^c: [0-9]+ passed)' "$log" | grep -Eo '[0-9]+' | awk '{ total += $1 } END { print total + 0 }')
 echo "all suites: ${passed:-0} passed, 0 failed"
