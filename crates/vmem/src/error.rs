@@ -35,9 +35,17 @@ pub struct Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
-    /// An error detected by vmem itself (no system call failed): the message
-    /// carries no `strerror` suffix.
-    pub(crate) fn new(errno: i32, message: impl Into<String>) -> Self {
+    /// An error detected without a failed system call (the message carries
+    /// no `strerror` suffix), recorded as this thread's [`errormsg`] and
+    /// logged at level 1. Faces over this crate (the C library) use it for
+    /// their own argument errors.
+    ///
+    /// ```
+    /// let err = vmem::Error::new(libc::EINVAL, "invalid pool handle");
+    /// assert_eq!(vmem::errormsg(), "invalid pool handle");
+    /// assert_eq!(err.errno(), libc::EINVAL);
+    /// ```
+    pub fn new(errno: i32, message: impl Into<String>) -> Self {
         Self::record(errno, message.into())
     }
 

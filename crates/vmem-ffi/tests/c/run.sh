@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Builds libvmem.so and libvmem.a, compiles each C test here with the system
+# cc against them, and runs it. Ends with "c: N passed, M failed".
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../../../.." && pwd)
+cd "$root"
+cargo build --release -p vmem-ffi --quiet || exit 1
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+# Install into a scratch prefix the way a user would: the real file under
+# its soname, the link-time name, the header and vmem.pc.
+lib="$out/lib"
+mkdir -p "$lib/pkgconfig" "$out/include"
+cp "$root/target/release/libvmem.so" "$lib/libvmem.so.1"
+ln -s libvmem.so.1 "$lib/libvmem.so"
+cp "$root/target/release/libvmem.a" "$lib/"
+cp "$root/crates/vmem-ffi/include/libvmem.h" "$out/include/"
+version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$root/Cargo.toml" | head -n 1)
+sed -e "s|@PREFIX@|$out|" -e "s|@VERSION@|$version|" "$root/crates/vmem-ffi/vmem.pc.in" > "$lib/pkgconfig/vmem.pc"
+cflags=(-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -g -I "$out/include")
+
+passed=0 failed=0
+run() { # name, command...
+  local name=$1
+  shift
+  if "$@"; then
+    passed=$((passed + 1))
+  else
+    echo "FAILED: $name"
+    failed=$((failed + 1))
+  fi
+}
+
+for source in "$here"/*.c; do
+  name=$(basename "$source" .c)
+  if ! cc "${cflags[@]}" -o "$out/$name" "$source" -L "$lib" -lvmem -lpthread; then
+    echo "FAILED: $name does not compile"
+    failed=$((failed + 1))
+    continue
+  fi
+  case $name in
+    log_file) run "$name" env VMEM_LOG_LEVEL=2 VMEM_LOG_FILE="$out/vmem.log-" LD_LIBRARY_PATH="$lib" "$out/$name" ;;
+    *) run "$name" env LD_LIBRARY_PATH="$lib" "$out/$name" ;;
+  esac
+done
+
+# pkg-config finds the library and header.
+if command -v pkg-config >/dev/null; then
+  if cc -std=c11 -o "$out/manpage_pkgconfig" "$here/manpage_example.c" \
+    $(PKG_CONFIG_PATH="$lib/pkgconfig" pkg-config --cflags --libs vmem); then
+    run manpage_pkgconfig env LD_LIBRARY_PATH="$lib" "$out/manpage_pkgconfig"
+  else
+    echo "FAILED: pkg-config build"
+    failed=$((failed + 1))
+  fi
+fi
+
+# The static library links too, with nothing but libc's own dependencies.
+if cc "${cflags[@]}" -o "$out/manpage_static" "$here/manpage_example.c" "$lib/libvmem.a" -lpthread -ldl -lm; then
+  run manpage_static "$out/manpage_static"
+else
+  echo "FAILED: static link"
+  failed=$((failed + 1))
+fi
+
+echo "c: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
