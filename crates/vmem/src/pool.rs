@@ -222,10 +222,12 @@ impl Pool {
         unsafe { jemalloc::mallocx(size, self.caches.flags() | extra_flags).cast() }
     }
 
+    #[cold]
     fn out_of_memory(&self, size: usize) -> Error {
         Error::new(libc::ENOMEM, format!("cannot allocate {size} bytes: out of pool memory"))
     }
 
+    #[inline]
     fn finish_alloc(&self, ptr: *mut u8, size: usize, what: &str) -> Result<NonNull<u8>> {
         crate::vlog!(Level::Alloc, "{what}({size}) = {ptr:p}");
         NonNull::new(ptr).ok_or_else(|| self.out_of_memory(size))
@@ -237,6 +239,7 @@ impl Pool {
     /// # Errors
     ///
     /// `ENOMEM` when the pool has no room.
+    #[inline]
     pub fn malloc(&self, size: usize) -> Result<NonNull<u8>> {
         self.finish_alloc(self.alloc_raw(size.max(1), 0), size, "malloc")
     }
@@ -311,6 +314,7 @@ impl Pool {
     /// # Safety
     ///
     /// `ptr` is null or a live block of this pool, not used afterwards.
+    #[inline]
     pub unsafe fn free(&self, ptr: *mut u8) {
         crate::vlog!(Level::Alloc, "free({ptr:p})");
         if ptr.is_null() {
@@ -324,6 +328,7 @@ impl Pool {
         unsafe { jemalloc::dallocx(ptr.cast(), self.caches.flags()) };
     }
 
+    #[cold]
     fn foreign_pointer(&self, ptr: *mut u8) -> Error {
         Error::new(libc::EINVAL, format!("pointer {ptr:p} is not in pool {:#x}+{}", self.base, self.len))
     }

@@ -6,7 +6,7 @@
 //! for each pool it touches. The pool owns the list of its caches and destroys
 //! them before its arena; a thread that exits first destroys its own.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::sync::{Arc, Mutex, Weak};
 
 use crate::ctl;
@@ -33,6 +33,8 @@ struct ThreadCaches(Vec<ThreadEntry>);
 
 impl Drop for ThreadCaches {
     fn drop(&mut self) {
+        // No later call on this thread may use a cache destroyed here.
+        let _ = LAST_USED.try_with(|last| last.set((0, 0)));
         for entry in self.0.drain(..) {
             if let (Some(tcache), Some(caches)) = (entry.tcache, entry.caches.upgrade()) {
                 caches.release(tcache);
@@ -43,6 +45,9 @@ impl Drop for ThreadCaches {
 
 thread_local! {
     static THREAD_CACHES: RefCell<ThreadCaches> = const { RefCell::new(ThreadCaches(Vec::new())) };
+    /// The pool this thread used last and its flags: the hot path's answer
+    /// in one thread-local read (no destructor, so no lazy registration).
+    static LAST_USED: Cell<(u64, i32)> = const { Cell::new((0, 0)) };
 }
 
 impl PoolCaches {
@@ -54,6 +59,15 @@ impl PoolCaches {
     /// thread's cache for it (created on the thread's first use).
     #[inline]
     pub(crate) fn flags(self: &Arc<Self>) -> i32 {
+        let (last_pool, last_flags) = LAST_USED.with(Cell::get);
+        if last_pool == self.pool_id {
+            return last_flags;
+        }
+        self.flags_slow()
+    }
+
+    #[cold]
+    fn flags_slow(self: &Arc<Self>) -> i32 {
         let found = THREAD_CACHES
             .try_with(|caches| {
                 let caches = caches.borrow();
@@ -61,10 +75,12 @@ impl PoolCaches {
             })
             .ok()
             .flatten();
-        match found {
+        let flags = match found {
             Some(flags) => flags,
             None => self.register_thread(),
-        }
+        };
+        LAST_USED.with(|last| last.set((self.pool_id, flags)));
+        flags
     }
 
     #[cold]
