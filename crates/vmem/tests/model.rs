@@ -52,11 +52,11 @@ fn op() -> impl Strategy<Value = Op> {
         300 => (pool.clone(), size()).prop_map(|(pool, size)| Op::Malloc { pool, size }),
         40 => (pool.clone(), 0usize..100, prop_oneof![0usize..100, Just(usize::MAX / 3)])
             .prop_map(|(pool, nmemb, size)| Op::Calloc { pool, nmemb, size }),
-        80 => (pool.clone(), block.clone(), size()).prop_map(|(pool, block, size)| Op::Realloc { pool, block, size }),
+        80 => (pool.clone(), block, size()).prop_map(|(pool, block, size)| Op::Realloc { pool, block, size }),
         30 => (pool.clone(), 0u32..22, 0usize..5000)
             .prop_map(|(pool, align_shift, size)| Op::AlignedAlloc { pool, align_shift, size }),
         30 => (pool.clone(), 0usize..300).prop_map(|(pool, len)| Op::Strdup { pool, len }),
-        250 => (pool.clone(), block.clone()).prop_map(|(pool, block)| Op::Free { pool, block }),
+        250 => (pool.clone(), block).prop_map(|(pool, block)| Op::Free { pool, block }),
         30 => (pool.clone(), block).prop_map(|(pool, block)| Op::UsableSize { pool, block }),
         10 => pool.clone().prop_map(|pool| Op::Check { pool }),
         1 => pool.prop_map(|pool| Op::Delete { pool }),
