@@ -167,7 +167,9 @@ impl Pool {
         Ok(self.arena.hooks_intact())
     }
 
-    /// A snapshot of the pool's statistics.
+    /// A snapshot of the pool's statistics. Blocks freed by this thread are
+    /// returned from its cache first; blocks cached by other threads still
+    /// count as allocated until those threads allocate again or exit.
     ///
     /// ```
     /// let pool = vmem::Pool::create(std::env::temp_dir(), vmem::MIN_POOL)?;
@@ -177,6 +179,7 @@ impl Pool {
     /// # Ok::<(), vmem::Error>(())
     /// ```
     pub fn stats(&self) -> PoolStats {
+        self.caches.flush_current_thread();
         stats::collect(self.arena.index(), self.len, self.arena.used())
     }
 

@@ -13,8 +13,8 @@ pub struct PoolStats {
     /// Bytes of the pool handed to the allocator so far (the rest was never
     /// touched).
     pub used: usize,
-    /// Bytes in live allocations, by size class (includes objects waiting in
-    /// thread caches).
+    /// Bytes in live allocations, by size class (includes blocks freed into
+    /// other threads' caches).
     pub allocated: usize,
     /// Bytes in pages that hold live allocations.
     pub active: usize,

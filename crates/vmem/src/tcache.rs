@@ -139,4 +139,19 @@ impl PoolCaches {
             let _ = ctl::write("tcache.destroy", tcache);
         }
     }
+
+    /// Returns the objects the calling thread's cache holds for this pool to
+    /// the arena (a thread may flush only its own cache).
+    pub(crate) fn flush_current_thread(&self) {
+        let tcache = THREAD_CACHES
+            .try_with(|caches| {
+                let caches = caches.borrow();
+                caches.0.iter().find(|entry| entry.pool_id == self.pool_id).and_then(|entry| entry.tcache)
+            })
+            .ok()
+            .flatten();
+        if let Some(tcache) = tcache {
+            let _ = ctl::write("tcache.flush", tcache);
+        }
+    }
 }
