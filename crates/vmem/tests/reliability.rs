@@ -7,6 +7,10 @@ use std::sync::{mpsc, Arc, Mutex};
 use common::*;
 use vmem::{Pool, MIN_POOL};
 
+/// Taken by the tests that count process-wide resources, and by the one that
+/// holds a thousand of them, so they do not see each other.
+static PROCESS_WIDE: Mutex<()> = Mutex::new(());
+
 /// jemalloc's arena count (`arenas.narenas`): destroyed arenas' slots count
 /// until reused.
 fn jemalloc_arenas() -> u32 {
@@ -28,6 +32,7 @@ fn jemalloc_arenas() -> u32 {
 
 #[test]
 fn ten_thousand_create_delete_cycles_leave_no_fds_mappings_or_arenas() {
+    let _alone = PROCESS_WIDE.lock().unwrap_or_else(|e| e.into_inner());
     let dir = temp_dir();
     // One cycle first: lazily made state is not a leak.
     drop(Pool::create(dir.path(), MIN_POOL).unwrap());
@@ -48,6 +53,7 @@ fn ten_thousand_create_delete_cycles_leave_no_fds_mappings_or_arenas() {
 #[test]
 fn a_thousand_pools_alive_at_once_on_a_disk_backed_dir() {
     const POOLS: usize = 1000;
+    let _alone = PROCESS_WIDE.lock().unwrap_or_else(|e| e.into_inner());
     let dir = temp_dir();
     // SAFETY: statvfs writes into the zeroed struct we pass.
     let free = unsafe {
