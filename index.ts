@@ -396,7 +396,9 @@ export class Pool {
 
   /**
    * Allocates `size` bytes at an address that is a multiple of `alignment`,
-   * a power of two (libvmem's `vmem_aligned_alloc`).
+   * a power of two (libvmem's `vmem_aligned_alloc`). The pool starts on a
+   * page boundary, so the view's `byteOffset` is a multiple of `alignment`
+   * up to the page size (4096); larger alignments hold for the address.
    *
    * @throws {@link VmemError} `EINVAL` when `alignment` is not a power of
    * two, `ENOMEM` when the pool is full.

@@ -45,6 +45,16 @@ for source in "$here"/*.c; do
   esac
 done
 
+# Memcheck sees the library's own heap use: no invalid access, no leak.
+if command -v valgrind >/dev/null; then
+  for name in manpage_example set_funcs api; do
+    run "valgrind $name" env LD_LIBRARY_PATH="$lib" valgrind -q --error-exitcode=99 \
+      --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite "$out/$name"
+  done
+else
+  echo "valgrind not installed: memcheck runs skipped"
+fi
+
 # pkg-config finds the library and header.
 if command -v pkg-config >/dev/null; then
   if cc -std=c11 -o "$out/manpage_pkgconfig" "$here/manpage_example.c" \
