@@ -238,7 +238,7 @@ function run(ops: Op[]): void {
 
 test('random call sequences with misuses match the model (10^5 operations)', (t) => {
   const details = fc.check(fc.property(fc.array(op, { minLength: 1000, maxLength: 1000 }), run), {
-    numRuns: 100,
+    numRuns: Number(process.env.VMEM_MODEL_RUNS ?? 100),
     // Shrinking 1000-operation sequences takes long; the seed reproduces it.
     endOnFailure: true,
   })

@@ -10,7 +10,7 @@
 #include "check.h"
 
 #define THREADS 4
-#define OPS 200000
+#define OPS 250000
 #define RING 4096
 
 static VMEM *vmp;
