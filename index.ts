@@ -23,7 +23,22 @@
 import { constants as osConstants } from 'node:os'
 import { markAsUntransferable } from 'node:worker_threads'
 
-import * as binding from './binding.js'
+import type * as Binding from './binding.js'
+
+/**
+ * The native binding, or a clear error where vmem cannot run: jemalloc's
+ * Rust build does not support MSVC, so there is no Windows build.
+ */
+function loadBinding(): typeof Binding {
+  if (process.platform === 'win32') {
+    throw new Error(
+      'vmem does not support Windows: its allocator (jemalloc, through tikv-jemalloc-sys) does not build ' +
+        'with MSVC. Use Linux (glibc or musl), macOS or FreeBSD, or WSL on Windows.',
+    )
+  }
+  return require('./binding.js') as typeof Binding
+}
+const binding = loadBinding()
 
 /** The hot calls, plain N-API functions the Rust side adds to the exports. */
 interface HotCalls {

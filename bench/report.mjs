@@ -76,8 +76,20 @@ const fillRows = [
   }
 })
 const createRows = [
-  ['create+delete 1 GiB, tmpfs', get('vmem', 'create_delete_1GiB_ms'), get('memkind', 'create_delete_1GiB_ms'), 385, '385 ms'],
-  ['create 1 GiB, disk (ext4)', get('vmem_disk', 'create_1GiB_ms'), get('memkind_disk', 'create_1GiB_ms'), 4.3, '4.3 ms'],
+  [
+    'create+delete 1 GiB, tmpfs',
+    get('vmem', 'create_delete_1GiB_ms'),
+    get('memkind', 'create_delete_1GiB_ms'),
+    385,
+    '385 ms',
+  ],
+  [
+    'create 1 GiB, disk (ext4)',
+    get('vmem_disk', 'create_1GiB_ms'),
+    get('memkind_disk', 'create_1GiB_ms'),
+    4.3,
+    '4.3 ms',
+  ],
 ].map(([label, ours, memkind, limit, libvmem]) => ({
   label,
   cells: [fmt(ours, 'ms'), '—', '—', fmt(memkind, 'ms')],
@@ -130,19 +142,25 @@ const lines = [
   '| figure | vmem | jemalloc heap | glibc heap | memkind PMEM | vmem ÷ jemalloc | goal | libvmem 1.8 |',
   '| --- | --- | --- | --- | --- | --- | --- | --- |',
   ...[...rows, ...fillRows, ...createRows].map(
-    (row) => `| ${row.label} | ${row.cells.join(' | ')} | ${row.ratioText} | ${row.goal}${mark(row.met)} | ${row.libvmem} |`,
+    (row) =>
+      `| ${row.label} | ${row.cells.join(' | ')} | ${row.ratioText} | ${row.goal}${mark(row.met)} | ${row.libvmem} |`,
   ),
   '',
   '| JavaScript | vmem view | Buffer.allocUnsafe | ratio | goal |',
   '| --- | --- | --- | --- | --- |',
-  ...jsRows.map((row) => `| ${row.label.replace(/^JS: /, '')} | ${row.vmem} | ${row.buffer} | ${row.ratioText} | ${row.goal}${mark(row.met)} |`),
+  ...jsRows.map(
+    (row) =>
+      `| ${row.label.replace(/^JS: /, '')} | ${row.vmem} | ${row.buffer} | ${row.ratioText} | ${row.goal}${mark(row.met)} |`,
+  ),
   `| ${heapRow.label.replace(/^JS: /, '')} | ${heapRow.value} | | | < 64 MiB${mark(heapRow.met)} |`,
   '',
 ]
 writeFileSync('bench/RESULTS.md', lines.join('\n'))
 
 // The chart: each ratio as a bar, its goal as a line.
-const bars = [...rows.filter((row) => row.goalValue !== undefined), ...jsRows].filter((row) => row.ratio !== undefined)
+const bars = [...rows.filter((row) => row.goalValue !== undefined), ...jsRows].filter(
+  (row) => row.ratio !== undefined,
+)
 const width = 760
 const rowHeight = 34
 const left = 330

@@ -32,6 +32,13 @@ for major in 22 24; do
   "$binary" node_modules/ava/entrypoints/cli.mjs 2>&1 | tee -a "$log"
 done
 
+echo "== examples: TypeScript demo (20 MB), Rust quickstart"
+npx tsx examples/demo.ts /dev/shm 20 2>&1 | tee -a "$log" | tail -n 4
+cargo run --quiet --release -p vmem --example quickstart /dev/shm
+
+echo "== packaging: npm pack, install without cargo, Node.js 20/22/24"
+scripts/package-test.sh 2>&1 | tee -a "$log"
+
 # pipefail has stopped the script at any failing suite; count what passed.
-passed=$(grep -Eo '(ok\. [0-9]+ passed|[0-9]+ tests? passed|^c: [0-9]+ passed)' "$log" | grep -Eo '[0-9]+' | awk '{ total += $1 } END { print total + 0 }')
+passed=$(grep -Eo '(ok\. [0-9]+ passed|[0-9]+ tests? passed|^(c|package): [0-9]+ passed)' "$log" | grep -Eo '[0-9]+' | awk '{ total += $1 } END { print total + 0 }')
 echo "all suites: ${passed:-0} passed, 0 failed"

@@ -45,6 +45,17 @@ for source in "$here"/*.c; do
   esac
 done
 
+# The C examples build and run too.
+for source in "$root"/examples/c/*.c; do
+  name=example_$(basename "$source" .c)
+  if cc "${cflags[@]}" -o "$out/$name" "$source" -L "$lib" -lvmem -lpthread; then
+    run "$name" env LD_LIBRARY_PATH="$lib" VMEM_LOG_FILE="$out/$name.log" "$out/$name" /dev/shm
+  else
+    echo "FAILED: $name does not compile"
+    failed=$((failed + 1))
+  fi
+done
+
 # Memcheck sees the library's own heap use: no invalid access, no leak.
 if command -v valgrind >/dev/null; then
   for name in manpage_example set_funcs api; do

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# The npm packages as users get them: packs `vmem` (with the
+# optionalDependencies the publish step adds) and this platform's binary
+# package, installs both tarballs into an empty project with no cargo on PATH,
+# and there: requires and imports the package (CommonJS and ESM), type-checks
+# a strict TypeScript program that uses `using`, and runs it all on Node.js 20,
+# 22 and 24.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+npm run build --silent
+
+libc=gnu
+if [ "$(uname -s)" = Linux ] && ! ldd --version 2>&1 | grep -qi glibc; then libc=musl; fi
+case "$(uname -s)-$(uname -m)" in
+  Linux-x86_64) target=linux-x64-$libc ;;
+  Linux-aarch64) target=linux-arm64-$libc ;;
+  Darwin-x86_64) target=darwin-x64 ;;
+  Darwin-arm64) target=darwin-arm64 ;;
+  FreeBSD-amd64) target=freebsd-x64 ;;
+  *) echo "package test: no npm package for $(uname -s)-$(uname -m)"; exit 1 ;;
+esac
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/tarballs" "$work/stage" "$work/app"
+
+echo "== packing vmem-$target"
+cp -r "npm/$target" "$work/platform"
+cp "vmem.$target.node" "$work/platform/"
+(cd "$work/platform" && npm pack --silent --pack-destination "$work/tarballs" >/dev/null)
+
+echo "== packing vmem"
+cp package.json README.md CHANGELOG.md index.js index.d.ts index.mjs binding.js binding.d.ts "$work/stage/"
+node -e '
+  const fs = require("fs")
+  const pkg = JSON.parse(fs.readFileSync(process.argv[1], "utf8"))
+  pkg.optionalDependencies = {}
+  for (const dir of fs.readdirSync("npm")) {
+    const sub = JSON.parse(fs.readFileSync(`npm/${dir}/package.json`, "utf8"))
+    pkg.optionalDependencies[sub.name] = sub.version
+  }
+  delete pkg.devDependencies
+  delete pkg.scripts
+  fs.writeFileSync(process.argv[1], JSON.stringify(pkg, null, 2))
+' "$work/stage/package.json"
+(cd "$work/stage" && npm pack --silent --pack-destination "$work/tarballs" >/dev/null)
+tar -tzf "$work"/tarballs/vmem-0*.tgz | grep -q '\.node$' && { echo "the main package must not carry a binary"; exit 1; }
+
+echo "== installing both tarballs into an empty project, without cargo"
+no_cargo_path=$(echo "$PATH" | tr ':' '\n' | grep -v -e cargo -e rustup | paste -sd:)
+cd "$work/app"
+export PATH=$no_cargo_path
+if command -v cargo >/dev/null; then echo "cargo is still on PATH"; exit 1; fi
+npm init -y >/dev/null
+npm install --no-audit --no-fund --loglevel=error "$work"/tarballs/*.tgz
+test -f "node_modules/vmem-$target/vmem.$target.node"
+
+cat > use.cjs <<'JS'
+const { Pool, VmemError, MIN_POOL } = require('vmem')
+const pool = Pool.create(require('os').tmpdir(), MIN_POOL)
+const view = pool.strdup('installed')
+if (view.length !== 10 || !pool.check()) throw new Error('pool misbehaves')
+pool.delete()
+try { Pool.create('/no/such/dir', MIN_POOL) } catch (err) { if (!(err instanceof VmemError)) throw err }
+console.log(`cjs ok on ${process.version}`)
+JS
+cat > use.mjs <<'JS'
+import { Pool, MIN_POOL } from 'vmem'
+import vmem from 'vmem'
+const pool = Pool.create('/dev/shm', MIN_POOL)
+pool.malloc(64).fill(1)
+if (vmem.Pool !== Pool) throw new Error('default and named exports differ')
+pool.delete()
+console.log(`esm ok on ${process.version}`)
+JS
+cat > use.ts <<'TS'
+import { Pool, VmemError, MIN_POOL, type PoolStats } from 'vmem'
+
+function main(): number {
+  using pool = Pool.create('/dev/shm', MIN_POOL)
+  const view: Uint8Array = pool.malloc(128)
+  view.fill(7)
+  const stats: PoolStats = pool.stats()
+  try {
+    pool.free(view.subarray(1))
+  } catch (err) {
+    if (err instanceof VmemError) return stats.allocated > 0 ? 0 : 1
+  }
+  return 1
+}
+process.exit(main())
+TS
+cat > tsconfig.json <<'JSON'
+{
+  "compilerOptions": {
+    "target": "ES2022",
+    "lib": ["ES2022", "ESNext.Disposable"],
+    "module": "NodeNext",
+    "moduleResolution": "NodeNext",
+    "strict": true,
+    "types": ["node"],
+    "typeRoots": ["ROOT/node_modules/@types"],
+    "outDir": "dist"
+  },
+  "files": ["use.ts"]
+}
+JSON
+sed -i "s|ROOT|$root|" tsconfig.json
+echo "== tsc --strict against the installed typings"
+"$root/node_modules/.bin/tsc" -p tsconfig.json
+
+for major in 20 22 24; do
+  if [ "$major" = "$(node -p 'process.versions.node.split(".")[0]')" ]; then
+    node=$(command -v node)
+  else
+    node=$(PATH=$no_cargo_path:$(dirname "$(command -v npm)") "$root/scripts/node-versions.sh" "$major")
+  fi
+  [ -n "$node" ] || { echo "no Node.js $major here, skipped"; continue; }
+  "$node" use.cjs
+  "$node" use.mjs
+  "$node" dist/use.js && echo "typescript ok on $("$node" --version)"
+done
+echo "package: 3 passed, 0 failed"
