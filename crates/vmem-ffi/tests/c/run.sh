@@ -45,6 +45,17 @@ for source in "$here"/*.c; do
   esac
 done
 
+# libvmem.so exports the libvmem API and nothing else.
+expected="vmem_aligned_alloc vmem_calloc vmem_check vmem_check_version vmem_create vmem_create_in_region vmem_delete vmem_errormsg vmem_free vmem_malloc vmem_malloc_usable_size vmem_realloc vmem_set_funcs vmem_stats_print vmem_strdup vmem_wcsdup"
+exported=$(nm -D --defined-only "$lib/libvmem.so.1" | awk '{ print $3 }' | sort | paste -sd' ')
+if [ "$exported" = "$expected" ]; then
+  echo "ok exports: the 16 libvmem functions only"
+  passed=$((passed + 1))
+else
+  echo "FAILED: exports: $exported"
+  failed=$((failed + 1))
+fi
+
 # The C examples build and run too.
 for source in "$root"/examples/c/*.c; do
   name=example_$(basename "$source" .c)
