@@ -68,19 +68,20 @@ impl PoolCaches {
 
     #[cold]
     fn flags_slow(self: &Arc<Self>) -> i32 {
-        let found = THREAD_CACHES
-            .try_with(|caches| {
-                let caches = caches.borrow();
-                caches.0.iter().find(|entry| entry.pool_id == self.pool_id).map(|entry| entry.flags)
-            })
-            .ok()
-            .flatten();
-        let flags = match found {
+        let flags = match self.this_thread(|entry| entry.flags) {
             Some(flags) => flags,
             None => self.register_thread(),
         };
         LAST_USED.with(|last| last.set((self.pool_id, flags)));
         flags
+    }
+
+    /// Reads the calling thread's entry for this pool, if it has one.
+    fn this_thread<R>(&self, read: impl FnOnce(&ThreadEntry) -> R) -> Option<R> {
+        THREAD_CACHES
+            .try_with(|caches| caches.borrow().0.iter().find(|entry| entry.pool_id == self.pool_id).map(read))
+            .ok()
+            .flatten()
     }
 
     #[cold]
@@ -143,14 +144,7 @@ impl PoolCaches {
     /// Returns the objects the calling thread's cache holds for this pool to
     /// the arena (a thread may flush only its own cache).
     pub(crate) fn flush_current_thread(&self) {
-        let tcache = THREAD_CACHES
-            .try_with(|caches| {
-                let caches = caches.borrow();
-                caches.0.iter().find(|entry| entry.pool_id == self.pool_id).and_then(|entry| entry.tcache)
-            })
-            .ok()
-            .flatten();
-        if let Some(tcache) = tcache {
+        if let Some(tcache) = self.this_thread(|entry| entry.tcache).flatten() {
             let _ = ctl::write("tcache.flush", tcache);
         }
     }
