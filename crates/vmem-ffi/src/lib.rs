@@ -28,8 +28,16 @@ pub struct VMEM(Pool);
 static LIVE_HANDLES: Mutex<Vec<usize>> = Mutex::new(Vec::new());
 
 fn set_errno(errno: c_int) {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
     // SAFETY: __errno_location returns this thread's errno slot.
-    unsafe { *libc::__errno_location() = errno };
+    unsafe {
+        *libc::__errno_location() = errno
+    };
+    #[cfg(any(target_os = "macos", target_os = "ios", target_os = "freebsd"))]
+    // SAFETY: __error returns this thread's errno slot.
+    unsafe {
+        *libc::__error() = errno
+    };
 }
 
 fn fail<T>(err: vmem::Error, failed: T) -> T {
