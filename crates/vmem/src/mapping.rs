@@ -116,7 +116,7 @@ impl PoolMemory {
     /// valid, and is not otherwise used, for as long as the pool lives.
     pub(crate) unsafe fn from_region(addr: *mut u8, size: usize) -> Result<Self> {
         let page = sys::unix::page_size();
-        if addr.is_null() || (addr as usize) % page != 0 {
+        if addr.is_null() || !(addr as usize).is_multiple_of(page) {
             return Err(Error::new(libc::EINVAL, format!("address {addr:p} is not page aligned")));
         }
         if size < MIN_POOL {
