@@ -10,8 +10,9 @@ cd "$(dirname "$0")/.."
 root=$PWD
 npm run build --silent
 
-libc=gnu
-if [ "$(uname -s)" = Linux ] && ! ldd --version 2>&1 | grep -qi glibc; then libc=musl; fi
+# glibc or musl, asked the way napi-rs's loader asks (no pipe that could
+# die of SIGPIPE under pipefail).
+libc=$(node -p 'process.report.getReport().header.glibcVersionRuntime ? "gnu" : "musl"')
 case "$(uname -s)-$(uname -m)" in
   Linux-x86_64) target=linux-x64-$libc ;;
   Linux-aarch64) target=linux-arm64-$libc ;;
@@ -45,7 +46,10 @@ node -e '
   fs.writeFileSync(process.argv[1], JSON.stringify(pkg, null, 2))
 ' "$work/stage/package.json"
 (cd "$work/stage" && npm pack --silent --pack-destination "$work/tarballs" >/dev/null)
-tar -tzf "$work"/tarballs/vmem-0*.tgz | grep -q '\.node$' && { echo "the main package must not carry a binary"; exit 1; }
+if tar -tzf "$work"/tarballs/vmem-0*.tgz | grep '\.node$' >/dev/null; then
+  echo "the main package must not carry a binary"
+  exit 1
+fi
 
 echo "== installing both tarballs into an empty project, without cargo"
 no_cargo_path=$(echo "$PATH" | tr ':' '\n' | grep -v -e cargo -e rustup | paste -sd:)
