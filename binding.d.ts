@@ -37,16 +37,28 @@ export declare const MIN_POOL: number
 /** `VMEM_MINOR_VERSION`. */
 export declare const MINOR_VERSION: number
 
-/** Pool statistics, in bytes unless named otherwise. */
+/**
+ * Statistics of one pool, in bytes unless named otherwise (`PoolStats` in
+ * the TypeScript API).
+ */
 export interface NativeStats {
+  /** Size of the pool's memory. */
   size: number
+  /** Bytes of the pool handed to the allocator so far. */
   used: number
+  /** Bytes in live allocations, by size class. */
   allocated: number
+  /** Bytes in pages that hold live allocations. */
   active: number
+  /** Bytes in extents the allocator holds, live or dirty. */
   mapped: number
+  /** Bytes kept for reuse with their pages returned to the file system. */
   retained: number
+  /** Allocator bookkeeping, kept outside the pool. */
   metadata: number
+  /** Allocations served so far. */
   nmalloc: number
+  /** Frees so far. */
   ndalloc: number
 }
 

@@ -157,27 +157,8 @@ function checkString(name: string, value: unknown): string {
   return value
 }
 
-/** Statistics of one pool, in bytes unless named otherwise. */
-export interface PoolStats {
-  /** Size of the pool's memory. */
-  size: number
-  /** Bytes of the pool handed to the allocator so far. */
-  used: number
-  /** Bytes in live allocations, by size class. */
-  allocated: number
-  /** Bytes in pages that hold live allocations. */
-  active: number
-  /** Bytes in extents the allocator holds, live or dirty. */
-  mapped: number
-  /** Bytes kept for reuse with their pages returned to the file system. */
-  retained: number
-  /** Allocator bookkeeping, kept outside the pool. */
-  metadata: number
-  /** Allocations served so far. */
-  nmalloc: number
-  /** Frees so far. */
-  ndalloc: number
-}
+/** Statistics of one pool, in bytes unless named otherwise: the fields are documented where the native side defines them. */
+export type PoolStats = Binding.NativeStats
 
 /** A view that a pool handed out: what `malloc` & co. return. */
 export type PoolView = Uint8Array | Uint32Array

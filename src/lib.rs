@@ -171,17 +171,27 @@ pub fn pool_check(handle: u32) -> i32 {
     }
 }
 
-/// Pool statistics, in bytes unless named otherwise.
+/// Statistics of one pool, in bytes unless named otherwise (`PoolStats` in
+/// the TypeScript API).
 #[napi(object)]
 pub struct NativeStats {
+    /// Size of the pool's memory.
     pub size: f64,
+    /// Bytes of the pool handed to the allocator so far.
     pub used: f64,
+    /// Bytes in live allocations, by size class.
     pub allocated: f64,
+    /// Bytes in pages that hold live allocations.
     pub active: f64,
+    /// Bytes in extents the allocator holds, live or dirty.
     pub mapped: f64,
+    /// Bytes kept for reuse with their pages returned to the file system.
     pub retained: f64,
+    /// Allocator bookkeeping, kept outside the pool.
     pub metadata: f64,
+    /// Allocations served so far.
     pub nmalloc: f64,
+    /// Frees so far.
     pub ndalloc: f64,
 }
 
