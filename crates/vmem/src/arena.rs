@@ -106,8 +106,15 @@ impl Arena {
 
     /// Returns every unused dirty page to the file system now.
     pub(crate) fn purge(&self) {
-        let _ = ctl::run(&format!("arena.{}.purge", self.index));
+        purge(self.index);
     }
+}
+
+/// Purges arena `index`: coalesces its free extents (jemalloc merges freed
+/// extents lazily, so a pool full of freed 4 KiB slabs may have no free
+/// 12 KiB piece until then) and returns their pages to the file system.
+pub(crate) fn purge(index: u32) {
+    let _ = ctl::run(&format!("arena.{index}.purge"));
 }
 
 impl Drop for Arena {

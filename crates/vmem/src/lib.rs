@@ -42,11 +42,14 @@ mod alloc_api;
 mod arena;
 mod ctl;
 mod error;
+mod front;
 #[doc(hidden)]
 pub mod log;
 mod mapping;
+mod pagemap;
 mod pool;
 mod registry;
+mod sizeclass;
 mod stats;
 mod sys;
 mod tcache;

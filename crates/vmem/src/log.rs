@@ -56,7 +56,15 @@ pub fn level() -> u8 {
 #[inline(always)]
 pub(crate) fn enabled(level: Level) -> bool {
     let current = LEVEL.load(Ordering::Relaxed);
-    // LEVEL_UNREAD is larger than every level, so the slow path runs once.
+    current != 0 && enabled_when_on(current, level)
+}
+
+/// The rest of [`enabled`], out of line and cold, so that the compiler keeps
+/// the formatting of trace points off the hot paths entirely.
+#[cold]
+#[inline(never)]
+fn enabled_when_on(current: u8, level: Level) -> bool {
+    // LEVEL_UNREAD is larger than every level, so the level is read once.
     current >= level as u8 && (current != LEVEL_UNREAD || self::level() >= level as u8)
 }
 

@@ -6,8 +6,6 @@ use std::ptr::{self, NonNull};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use tikv_jemalloc_sys as jemalloc;
-
 use crate::arena::Arena;
 use crate::ctl;
 use crate::error::{Error, Result};
@@ -122,9 +120,10 @@ impl Pool {
         let len = memory.len();
         let arena = Arena::new(memory)?;
         let id = NEXT_POOL_ID.fetch_add(1, Ordering::Relaxed);
+        let caches = PoolCaches::new(id, arena.index(), base, len)?;
         registry::add(id, base..base + len);
         crate::vlog!(Level::Basic, "pool {id} created at {base:#x} size {len}");
-        Ok(Pool { id, base, len, caches: PoolCaches::new(id, arena.index()), arena })
+        Ok(Pool { id, base, len, caches, arena })
     }
 
     /// The first byte of the pool's memory.
@@ -220,9 +219,7 @@ impl Pool {
         if size > self.len {
             return ptr::null_mut();
         }
-        // SAFETY: size is non-zero (callers pass at least 1) and the flags
-        // name this pool's arena and this thread's cache for it.
-        unsafe { jemalloc::mallocx(size, self.caches.flags() | extra_flags).cast() }
+        self.caches.alloc(size, extra_flags)
     }
 
     #[cold]
@@ -244,6 +241,18 @@ impl Pool {
     /// `ENOMEM` when the pool has no room.
     #[inline]
     pub fn malloc(&self, size: usize) -> Result<NonNull<u8>> {
+        // The common case in a few instructions; everything else (and every
+        // call while tracing) out of line, so the fast path saves no registers.
+        if !log::enabled(Level::Alloc) {
+            if let Some(ptr) = self.caches.pop_cached(size.max(1)) {
+                return Ok(ptr);
+            }
+        }
+        self.malloc_slow(size)
+    }
+
+    #[inline(never)]
+    fn malloc_slow(&self, size: usize) -> Result<NonNull<u8>> {
         self.finish_alloc(self.alloc_raw(size.max(1), 0), size, "malloc")
     }
 
@@ -307,8 +316,8 @@ impl Pool {
             return Err(self.out_of_memory(size));
         }
         // SAFETY: `ptr` is a live block of this pool (caller's contract).
-        let moved = unsafe { jemalloc::rallocx(ptr.cast(), size, self.caches.flags()) };
-        self.finish_alloc(moved.cast(), size, "realloc").map(Some)
+        let moved = unsafe { self.caches.realloc(ptr, size, 0) };
+        self.finish_alloc(moved, size, "realloc").map(Some)
     }
 
     /// Frees a block (libvmem's `vmem_free`); a null `ptr` does nothing. A
@@ -319,6 +328,17 @@ impl Pool {
     /// `ptr` is null or a live block of this pool, not used afterwards.
     #[inline]
     pub unsafe fn free(&self, ptr: *mut u8) {
+        // As in `malloc`: the common case inline, the rest out of line.
+        // SAFETY: `ptr` is a live block of this pool (caller's contract).
+        if !log::enabled(Level::Alloc) && self.contains(ptr) && unsafe { self.caches.push_cached(ptr) } {
+            return;
+        }
+        // SAFETY: forwarded from the caller's contract.
+        unsafe { self.free_slow(ptr) }
+    }
+
+    #[inline(never)]
+    unsafe fn free_slow(&self, ptr: *mut u8) {
         crate::vlog!(Level::Alloc, "free({ptr:p})");
         if ptr.is_null() {
             return;
@@ -328,7 +348,7 @@ impl Pool {
             return;
         }
         // SAFETY: `ptr` is a live block of this pool (caller's contract).
-        unsafe { jemalloc::dallocx(ptr.cast(), self.caches.flags()) };
+        unsafe { self.caches.free(ptr) };
     }
 
     #[cold]
@@ -345,8 +365,8 @@ impl Pool {
         if ptr.is_null() || !self.contains(ptr) {
             return 0;
         }
-        // SAFETY: `ptr` is a live jemalloc block (caller's contract).
-        unsafe { jemalloc::sallocx(ptr.cast(), 0) }
+        // SAFETY: `ptr` is a live block of this pool (caller's contract).
+        unsafe { self.caches.usable_size(ptr) }
     }
 
     /// Copies a C string into the pool, NUL included (libvmem's
@@ -401,7 +421,7 @@ impl Pool {
 
     /// Allocation with `Layout`, for the `Allocator` implementation.
     pub(crate) fn alloc_layout(&self, size: usize, align: usize) -> *mut u8 {
-        self.alloc_raw(size.max(1), ctl::mallocx_lg_align(align.trailing_zeros()))
+        self.alloc_raw(size.max(1), align_flags(align))
     }
 
     /// Resizes with alignment kept, for the `Allocator` implementation.
@@ -413,9 +433,19 @@ impl Pool {
         if size > self.len {
             return ptr::null_mut();
         }
-        let flags = self.caches.flags() | ctl::mallocx_lg_align(align.trailing_zeros());
         // SAFETY: forwarded from the caller's contract; size is non-zero.
-        unsafe { jemalloc::rallocx(ptr.cast(), size.max(1), flags).cast() }
+        unsafe { self.caches.realloc(ptr, size.max(1), align_flags(align)) }
+    }
+}
+
+/// `mallocx` flags for an alignment: none when jemalloc's natural alignment
+/// (16 bytes, or 8 for 8-byte objects) already gives it, so such requests
+/// can use the front cache.
+fn align_flags(align: usize) -> i32 {
+    if align <= 8 {
+        0
+    } else {
+        ctl::mallocx_lg_align(align.trailing_zeros())
     }
 }
 

@@ -518,3 +518,64 @@ fn free_of_a_foreign_pointer_is_refused() {
     // SAFETY: null is allowed and does nothing.
     unsafe { a.free(std::ptr::null_mut()) };
 }
+
+/// The front cache finds an object's class from the page it starts on: pages
+/// that held 64-byte objects and then serve other classes must be freed as
+/// those classes, through every path (free, realloc, usable_size).
+#[test]
+fn pages_reused_for_other_size_classes_free_as_their_new_class() {
+    let dir = temp_dir();
+    let pool = Pool::create(dir.path(), MIN_POOL).unwrap();
+    for round in 0..4 {
+        let small = fill(&pool, 64);
+        assert!(small.len() > 100_000, "round {round}: {} objects", small.len());
+        for ptr in small {
+            // SAFETY: blocks of this pool, freed once.
+            unsafe { pool.free(ptr) };
+        }
+        // Empty slabs go back to the arena and their pages to other classes.
+        pool.stats();
+        pool.purge();
+        for size in [80, 4096, 12 << 10, 40 << 10, 1 << 20] {
+            let blocks = fill(&pool, size);
+            assert!(!blocks.is_empty(), "round {round} size {size}: {:?}", pool.stats());
+            for &ptr in &blocks {
+                // SAFETY: a live block of this pool.
+                let usable = unsafe { pool.usable_size(ptr) };
+                assert!(usable >= size && usable < size + size / 4 + 16, "size {size}: usable {usable}");
+            }
+            // Most freed, so that the rest has room to move when shrunk.
+            let (kept, freed) = blocks.split_at(blocks.len().min(64));
+            for &ptr in freed {
+                // SAFETY: a live block, freed once.
+                unsafe { pool.free(ptr) };
+            }
+            for &ptr in kept {
+                // SAFETY: a live block; realloc, then free the result.
+                let moved = unsafe { pool.realloc(ptr, size / 2 + 1) }.unwrap().unwrap();
+                unsafe { pool.free(moved.as_ptr()) };
+            }
+            assert_eq!(pool.stats().allocated, 0, "round {round} size {size}");
+        }
+    }
+    assert!(pool.check().unwrap());
+}
+
+/// Objects one thread frees are cached by that thread and still go back to
+/// the pool when it exits.
+#[test]
+fn objects_freed_by_an_exiting_thread_return_to_the_pool() {
+    let dir = temp_dir();
+    let pool = Arc::new(Pool::create(dir.path(), MIN_POOL).unwrap());
+    let blocks: Vec<usize> = (0..10_000).map(|i| pool.malloc(8 + i % 500).unwrap().as_ptr() as usize).collect();
+    let freeing = Arc::clone(&pool);
+    std::thread::spawn(move || {
+        for ptr in blocks {
+            // SAFETY: blocks of this pool, each freed once.
+            unsafe { freeing.free(ptr as *mut u8) };
+        }
+    })
+    .join()
+    .unwrap();
+    assert_eq!(pool.stats().allocated, 0);
+}

@@ -1,0 +1,67 @@
+//! One byte per pool page naming the front-cache bin of the objects that
+//! start on it, so that `free` finds an object's size class without asking
+//! jemalloc (whose lookup is most of what a free costs).
+//!
+//! Why a byte per page is enough: a jemalloc page belongs to one slab or one
+//! large extent at a time, so every object starting on it has the same class
+//! while any of them is live. Every allocation of the pool writes the entry
+//! of the page it starts on (its bin, or 0 when it is not cached), after
+//! jemalloc handed the object out and before anyone can free it. So for a
+//! live object the entry is its own bin or 0 ("ask jemalloc"), never another
+//! class: a page reused for another class is rewritten by the allocation
+//! that reuses it, and jemalloc orders that after the frees that emptied it.
+
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use memmap2::{MmapMut, MmapRaw};
+
+/// The entry meaning "free through jemalloc".
+pub(crate) const NOT_CACHED: u8 = 0;
+
+/// The page map of one pool.
+pub(crate) struct PageMap {
+    /// Anonymous memory: pages of the map never written cost no RAM, so a
+    /// 1 TiB pool costs a map of 256 MiB address space but only what is used.
+    entries: MmapRaw,
+    pages: usize,
+    base: usize,
+    page_shift: u32,
+}
+
+impl PageMap {
+    /// A map for `len` bytes at `base`, pages of `1 << page_shift` bytes.
+    pub(crate) fn new(base: usize, len: usize, page_shift: u32) -> std::io::Result<Self> {
+        let pages = (len >> page_shift).max(1);
+        Ok(PageMap { entries: MmapRaw::from(MmapMut::map_anon(pages)?), pages, base, page_shift })
+    }
+
+    /// The entry of the page `ptr` starts on.
+    #[inline]
+    fn entry(&self, ptr: *const u8) -> &AtomicU8 {
+        let page = ((ptr as usize) - self.base) >> self.page_shift;
+        assert!(page < self.pages, "pointer {ptr:p} outside the page map");
+        // SAFETY: `page` is inside the mapping, which lives as long as self;
+        // AtomicU8 has the layout of u8 and the map is only ever accessed
+        // through atomics, never through references to plain bytes.
+        unsafe { AtomicU8::from_ptr(self.entries.as_mut_ptr().add(page)) }
+    }
+
+    /// The bin recorded for an object at `ptr` (inside the pool).
+    #[inline]
+    pub(crate) fn get(&self, ptr: *const u8) -> u8 {
+        // Relaxed: the allocation that wrote the entry happens before the
+        // free that reads it (the caller passed the pointer on somehow).
+        self.entry(ptr).load(Ordering::Relaxed)
+    }
+
+    /// Records the bin of an object jemalloc just handed out at `ptr`.
+    #[inline]
+    pub(crate) fn set(&self, ptr: *const u8, bin: u8) {
+        let entry = self.entry(ptr);
+        // Most allocations land on a page that already says so: reading first
+        // keeps the cache line shared between threads.
+        if entry.load(Ordering::Relaxed) != bin {
+            entry.store(bin, Ordering::Relaxed);
+        }
+    }
+}
