@@ -104,3 +104,9 @@ export declare function printDefault(text: string): void
  * the thread that set it), or back to the default with null.
  */
 export declare function setLogPrint(print?: ((arg: string) => void) | undefined | null): void
+
+/**
+ * The usable size that allocating `size` bytes gives, without allocating
+ * (jemalloc's `nallocx`); 0 when impossible.
+ */
+export declare function usableSizeFor(size: number): number

@@ -852,3 +852,4 @@ module.exports.poolStats = nativeBinding.poolStats
 module.exports.poolStatsText = nativeBinding.poolStatsText
 module.exports.printDefault = nativeBinding.printDefault
 module.exports.setLogPrint = nativeBinding.setLogPrint
+module.exports.usableSizeFor = nativeBinding.usableSizeFor

@@ -235,6 +235,37 @@ function pin(region: ArrayBuffer): void {
 const collected = new FinalizationRegistry<number>((handle) => binding.poolRelease(handle))
 
 const poolDeleted = (): VmemError => errnoError(EINVAL, 'the pool was deleted')
+
+/** jemalloc's page: requests above the small classes round up to pages. */
+const PAGE = binding.usableSizeFor(2 ** 20 + 1) - 2 ** 20
+/** jemalloc's largest small size class: three and a half pages. */
+const SMALL_MAX = (7 * PAGE) / 2
+
+/**
+ * The usable size jemalloc gives a request of `size` bytes, computed here
+ * because asking native code costs more than the allocation: 8, then 16,
+ * 32, 48, 64, then four classes per doubling (80, 96, 112, 128, 160, …) up to
+ * {@link SMALL_MAX}, then whole pages. A test checks it against the native
+ * `mallocUsableSize` for every size up to 4 KiB and many beyond.
+ */
+function sizeClass(size: number): number {
+  if (size <= 8) return 8
+  if (size > SMALL_MAX) return Math.ceil(size / PAGE) * PAGE
+  // Small integers: shifts and masks, no floating point on the hot path.
+  const spacing = 1 << Math.max(4, 29 - Math.clz32(size - 1))
+  return (size + spacing - 1) & -spacing
+}
+
+/** Whether {@link sizeClass} agrees with this jemalloc; reuse is off if not. */
+const SIZE_CLASSES_MATCH = [1, 9, 17, 100, 1000, 5000, SMALL_MAX, SMALL_MAX + 1, 5 * PAGE + 1].every(
+  (size) => sizeClass(size) === binding.usableSizeFor(size),
+)
+
+/** Freed allocations kept per size class for reuse, at most this many… */
+const REUSE_PER_CLASS = 64
+/** …and at most this share of the pool, or this many bytes, in all. */
+const REUSE_POOL_SHARE = 1 / 32
+const REUSE_MAX_BYTES = 16 * 1024 * 1024
 const utf8 = new TextEncoder()
 
 /**
@@ -257,9 +288,23 @@ export class Pool {
   /** The native pool's handle; -1 once deleted. */
   #handle: number
   #memory: ArrayBuffer | null
-  /** Live allocations by offset: the only views `free` & co. accept. */
-  readonly #live = new Map<number, PoolView>()
+  /**
+   * Live allocations by offset: the only views `free` & co. accept. An
+   * offset kept for reuse maps to `null` rather than being deleted: V8
+   * shrinks and regrows a Map on every delete-then-set of its last entries,
+   * which made a malloc/free pair 3× slower.
+   */
+  readonly #live = new Map<number, PoolView | null>()
   readonly #size: number
+  /**
+   * Offsets of freed allocations by size class, still allocated natively:
+   * a `malloc` of the same class takes one back without crossing into
+   * native code, which costs more than the allocation itself. Emptied
+   * before anything that must see them freed (stats, out of memory).
+   */
+  readonly #reuse = new Map<number, number[]>()
+  #reuseBytes = 0
+  readonly #reuseLimit: number
 
   private constructor(handle: number, region: ArrayBuffer | SharedArrayBuffer | null) {
     let memory: ArrayBuffer
@@ -283,6 +328,9 @@ export class Pool {
     this.#handle = handle
     this.#memory = memory
     this.#size = memory.byteLength
+    this.#reuseLimit = SIZE_CLASSES_MATCH
+      ? Math.min(REUSE_MAX_BYTES, Math.floor(this.#size * REUSE_POOL_SHARE))
+      : 0
     collected.register(this, handle, this)
   }
 
@@ -329,6 +377,30 @@ export class Pool {
     return handle
   }
 
+  /** Natively frees every allocation kept for reuse. */
+  #releaseReused(handle: number): void {
+    if (this.#reuseBytes === 0) return
+    for (const offsets of this.#reuse.values()) {
+      for (const offset of offsets) {
+        this.#live.delete(offset)
+        hot.poolFree(handle, offset)
+      }
+      offsets.length = 0
+    }
+    this.#reuseBytes = 0
+  }
+
+  /**
+   * Runs a native allocation; when the pool is full and allocations are
+   * kept for reuse, frees them and tries once more.
+   */
+  #allocate(handle: number, allocate: () => number): number {
+    const offset = allocate()
+    if (offset >= 0 || this.#reuseBytes === 0) return offset
+    this.#releaseReused(handle)
+    return allocate()
+  }
+
   #view(offset: number, size: number): Uint8Array {
     if (offset < 0) throw lastError()
     const view = new Uint8Array(this.#memory as ArrayBuffer, offset, size)
@@ -370,7 +442,16 @@ export class Pool {
   malloc(size: number): Uint8Array {
     const handle = this.#use()
     checkCount('size', size)
-    return this.#view(hot.poolMalloc(handle, size), size)
+    const sizeOfClass = sizeClass(size)
+    const kept = this.#reuse.get(sizeOfClass)
+    if (kept !== undefined && kept.length > 0) {
+      this.#reuseBytes -= sizeOfClass
+      return this.#view(kept.pop() as number, size)
+    }
+    return this.#view(
+      this.#allocate(handle, () => hot.poolMalloc(handle, size)),
+      size,
+    )
   }
 
   /**
@@ -387,7 +468,10 @@ export class Pool {
     if (!Number.isSafeInteger(total)) {
       throw errnoError(osConstants.errno.ENOMEM, `calloc size ${nmemb} * ${size} overflows`)
     }
-    return this.#view(hot.poolCalloc(handle, nmemb, size), total)
+    return this.#view(
+      this.#allocate(handle, () => hot.poolCalloc(handle, nmemb, size)),
+      total,
+    )
   }
 
   /**
@@ -403,7 +487,10 @@ export class Pool {
     const handle = this.#use()
     checkCount('alignment', alignment)
     checkCount('size', size)
-    return this.#view(hot.poolAlignedAlloc(handle, alignment, size), size)
+    return this.#view(
+      this.#allocate(handle, () => hot.poolAlignedAlloc(handle, alignment, size)),
+      size,
+    )
   }
 
   /**
@@ -418,14 +505,14 @@ export class Pool {
   realloc(view: PoolView | null, size: number): Uint8Array | null {
     const handle = this.#use()
     checkCount('size', size)
-    if (view === null) return this.#view(hot.poolMalloc(handle, size), size)
+    if (view === null) return this.malloc(size)
     const offset = this.#liveOffset(view, 'view')
     if (size === 0) {
       this.#live.delete(offset)
       hot.poolFree(handle, offset)
       return null
     }
-    const moved = hot.poolRealloc(handle, offset, size)
+    const moved = this.#allocate(handle, () => hot.poolRealloc(handle, offset, size))
     if (moved < 0) throw lastError()
     this.#live.delete(offset)
     return this.#view(moved, size)
@@ -441,6 +528,19 @@ export class Pool {
     const handle = this.#use()
     if (view === null) return
     const offset = this.#liveOffset(view, 'view')
+    // Kept for the next malloc of its class when there is room; an object
+    // from alignedAlloc may be larger than its class, never smaller.
+    const sizeOfClass = sizeClass(view.byteLength)
+    if (this.#reuseBytes + sizeOfClass <= this.#reuseLimit) {
+      let kept = this.#reuse.get(sizeOfClass)
+      if (kept === undefined) this.#reuse.set(sizeOfClass, (kept = []))
+      if (kept.length < REUSE_PER_CLASS) {
+        this.#live.set(offset, null)
+        kept.push(offset)
+        this.#reuseBytes += sizeOfClass
+        return
+      }
+    }
     this.#live.delete(offset)
     hot.poolFree(handle, offset)
   }
@@ -459,10 +559,10 @@ export class Pool {
    * `vmem_strdup`); the view's length includes the NUL.
    */
   strdup(s: string): Uint8Array {
-    const handle = this.#use()
+    this.#use()
     checkString('s', s)
     const length = Buffer.byteLength(s, 'utf8')
-    const view = this.#view(hot.poolMalloc(handle, length + 1), length + 1)
+    const view = this.malloc(length + 1)
     utf8.encodeInto(s, view)
     view[length] = 0
     return view
@@ -477,7 +577,7 @@ export class Pool {
     checkString('s', s)
     const codePoints = Array.from(s, (char) => char.codePointAt(0) as number)
     const count = codePoints.length + 1
-    const offset = hot.poolAlignedAlloc(handle, 4, count * 4)
+    const offset = this.#allocate(handle, () => hot.poolAlignedAlloc(handle, 4, count * 4))
     if (offset < 0) throw lastError()
     const view = new Uint32Array(this.#memory as ArrayBuffer, offset, count)
     view.set(codePoints)
@@ -500,7 +600,9 @@ export class Pool {
 
   /** A snapshot of the pool's statistics. */
   stats(): PoolStats {
-    const stats = binding.poolStats(this.#use())
+    const handle = this.#use()
+    this.#releaseReused(handle)
+    const stats = binding.poolStats(handle)
     if (stats === null) throw poolDeleted()
     return stats
   }
@@ -513,7 +615,9 @@ export class Pool {
    */
   statsPrint(opts: string = ''): void {
     const handle = this.#use()
-    const text = binding.poolStatsText(handle, checkString('opts', opts))
+    checkString('opts', opts)
+    this.#releaseReused(handle)
+    const text = binding.poolStatsText(handle, opts)
     if (printFunction !== null) printFunction(text)
     else binding.printDefault(text)
   }
@@ -528,6 +632,8 @@ export class Pool {
     if (handle < 0) return
     this.#handle = -1
     this.#live.clear()
+    this.#reuse.clear()
+    this.#reuseBytes = 0
     collected.unregister(this)
     binding.poolDelete(handle, this.#memory)
     this.#memory = null

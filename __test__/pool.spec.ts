@@ -318,3 +318,72 @@ test('many pools live at once never share memory', (t) => {
     pool.delete()
   }
 })
+
+test('freed allocations are reused by size class, exactly as jemalloc classes them', (t) => {
+  const pool = Pool.create(SHM, POOL_64M)
+  // A freed view's offset comes back for any size of its jemalloc class and
+  // for no size of another: the JavaScript size classes match the native ones.
+  let checked = 0
+  for (let size = 1; size <= 70_000; size += size < 4096 ? 1 : 61) {
+    // stats() returns whatever is kept to the pool: only this size's
+    // offset will be kept below.
+    pool.stats()
+    const view = pool.malloc(size)
+    const usable = pool.mallocUsableSize(view)
+    const offset = view.byteOffset
+    pool.free(view)
+    const sameClass = pool.malloc(usable)
+    t.is(sameClass.byteOffset, offset, `size ${size}: usable ${usable} is its class`)
+    t.is(pool.mallocUsableSize(sameClass), usable)
+    pool.free(sameClass)
+    const nextClass = pool.malloc(usable + 1)
+    t.not(nextClass.byteOffset, offset, `size ${usable + 1} is another class than ${size}`)
+    t.true(pool.mallocUsableSize(nextClass) > usable)
+    pool.free(nextClass)
+    checked++
+  }
+  // Up to the 2 MiB a 64 MiB pool keeps for reuse.
+  for (const size of [1 << 20, (1 << 20) + 1, 1234567, 2 << 20]) {
+    pool.stats()
+    const view = pool.malloc(size)
+    const usable = pool.mallocUsableSize(view)
+    pool.free(view)
+    t.is(pool.malloc(usable).byteOffset, view.byteOffset, `large size ${size}`)
+  }
+  t.true(checked > 5000)
+  pool.delete()
+})
+
+test('reused allocations stay invisible: stats, double frees, and a full pool', (t) => {
+  const pool = Pool.create(SHM, POOL_64M)
+  const views = Array.from({ length: 100 }, () => pool.malloc(64))
+  for (const view of views) pool.free(view)
+  t.is(pool.stats().allocated, 0, 'kept allocations are released before stats')
+  const again = pool.malloc(64)
+  pool.free(again)
+  vmemError(t, 'EINVAL', () => pool.free(again))
+  const reborn = pool.malloc(64)
+  t.is(reborn.byteOffset, again.byteOffset)
+  vmemError(t, 'EINVAL', () => pool.free(again))
+  pool.free(reborn)
+  // Fill with 1 MiB pieces while 64 B and 1 MiB ones are kept for reuse:
+  // the pool still fills to the same count.
+  const fill = (size: number): Uint8Array[] => {
+    const got: Uint8Array[] = []
+    for (;;) {
+      try {
+        got.push(pool.malloc(size))
+      } catch (err) {
+        t.is((err as VmemError).code, 'ENOMEM')
+        return got
+      }
+    }
+  }
+  const first = fill(1 << 20)
+  for (const view of first.slice(1)) pool.free(view)
+  const smalls = Array.from({ length: 64 }, () => pool.malloc(64))
+  for (const view of smalls) pool.free(view)
+  const second = fill(1 << 20)
+  t.is(second.length, first.length - 1)
+  pool.delete()
+})

@@ -92,6 +92,27 @@ pub fn check_version(major: u32, minor: u32) -> Option<&'static str> {
     Some(reason)
 }
 
+/// The usable size that allocating `size` bytes gives, without allocating
+/// (jemalloc's `nallocx`); the same in every pool. 0 when no allocation of
+/// that size is possible.
+///
+/// Small requests round up to jemalloc's size classes (8, 16, 32, 48, 64,
+/// 80, …, four per doubling); larger ones to whole pages.
+///
+/// ```
+/// assert_eq!(vmem::usable_size_for(100), 112);
+/// assert_eq!(vmem::usable_size_for(1 << 20), 1 << 20);
+/// let pool = vmem::Pool::create(std::env::temp_dir(), vmem::MIN_POOL)?;
+/// let block = pool.malloc(100)?;
+/// // SAFETY: a live block of this pool.
+/// assert_eq!(unsafe { pool.usable_size(block.as_ptr()) }, vmem::usable_size_for(100));
+/// # Ok::<(), vmem::Error>(())
+/// ```
+pub fn usable_size_for(size: usize) -> usize {
+    // SAFETY: nallocx only computes; a non-zero size is required.
+    unsafe { tikv_jemalloc_sys::nallocx(size.max(1), 0) }
+}
+
 /// The static reason for a version mismatch, made once per distinct request
 /// and kept for the life of the process (C callers must not free it).
 fn version_message(major: bool, need: u32) -> &'static str {
