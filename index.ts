@@ -209,6 +209,20 @@ export function checkVersion(major: number, minor: number): string | null {
 }
 
 /**
+ * The usable size that allocating `size` bytes gives in any pool, without
+ * allocating (jemalloc's `nallocx`; not in libvmem): a view of that length
+ * wastes nothing. 0 when no allocation of that size is possible.
+ *
+ * @example
+ * ```ts
+ * usableSizeFor(100) // 112
+ * ```
+ */
+export function usableSizeFor(size: number): number {
+  return binding.usableSizeFor(checkCount('size', size))
+}
+
+/**
  * The last error message of the calling thread (libvmem's `vmem_errormsg`):
  * meaningful right after a call that threw a {@link VmemError}.
  */

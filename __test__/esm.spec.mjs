@@ -1,12 +1,21 @@
 import test from 'ava'
 
-import vmem, { MIN_POOL, Pool, VmemError, checkVersion, errormsg, setFuncs } from '../index.mjs'
+import vmem, {
+  MIN_POOL,
+  Pool,
+  VmemError,
+  checkVersion,
+  errormsg,
+  setFuncs,
+  usableSizeFor,
+} from '../index.mjs'
 
 test('ESM import gives the whole API, named and default', (t) => {
   t.is(typeof Pool.create, 'function')
   t.is(typeof setFuncs, 'function')
   t.is(typeof errormsg, 'function')
   t.is(checkVersion(1, 1), null)
+  t.is(usableSizeFor(100), 112)
   t.is(vmem.Pool, Pool)
   const pool = Pool.create('/dev/shm', MIN_POOL)
   t.is(pool.malloc(5).length, 5)

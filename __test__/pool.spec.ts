@@ -10,6 +10,7 @@ import {
   checkVersion,
   errormsg,
   setFuncs,
+  usableSizeFor,
   type PoolStats,
 } from '../index.js'
 import { POOL_64M, tempDir } from './helpers.js'
@@ -330,6 +331,7 @@ test('freed allocations are reused by size class, exactly as jemalloc classes th
     pool.stats()
     const view = pool.malloc(size)
     const usable = pool.mallocUsableSize(view)
+    t.is(usableSizeFor(size), usable)
     const offset = view.byteOffset
     pool.free(view)
     const sameClass = pool.malloc(usable)
@@ -351,6 +353,10 @@ test('freed allocations are reused by size class, exactly as jemalloc classes th
     t.is(pool.malloc(usable).byteOffset, view.byteOffset, `large size ${size}`)
   }
   t.true(checked > 5000)
+  t.is(usableSizeFor(0), 8)
+  t.is(usableSizeFor(2 ** 52), 0, 'no allocation is possible')
+  t.throws(() => usableSizeFor(-1), { instanceOf: RangeError })
+  t.throws(() => usableSizeFor('8' as unknown as number), { instanceOf: TypeError })
   pool.delete()
 })
 

@@ -75,28 +75,30 @@ const fillRows = [
     libvmem,
   }
 })
+// libvmem's create/delete system calls, replayed in this run
+// (bench/libvmem-create.c), are the yardstick; MEASURED.md's figure is shown.
 const createRows = [
   [
     'create+delete 1 GiB, tmpfs',
     get('vmem', 'create_delete_1GiB_ms'),
     get('memkind', 'create_delete_1GiB_ms'),
-    385,
+    get('libvmem_syscalls', 'create_delete_1GiB_ms'),
     '385 ms',
   ],
   [
     'create 1 GiB, disk (ext4)',
     get('vmem_disk', 'create_1GiB_ms'),
     get('memkind_disk', 'create_1GiB_ms'),
-    4.3,
+    get('libvmem_syscalls_disk', 'create_1GiB_ms'),
     '4.3 ms',
   ],
-].map(([label, ours, memkind, limit, libvmem]) => ({
+].map(([label, ours, memkind, replayed, measured]) => ({
   label,
   cells: [fmt(ours, 'ms'), '—', '—', fmt(memkind, 'ms')],
   ratioText: '',
-  goal: `≤ libvmem (${libvmem})`,
-  met: ours === undefined ? undefined : ours <= limit,
-  libvmem,
+  goal: `≤ libvmem (its system calls here: ${fmt(replayed, 'ms')})`,
+  met: ours === undefined || replayed === undefined ? undefined : ours <= replayed,
+  libvmem: measured,
 }))
 
 const jsGoals = { 64: 4, 4096: 0.2, 1048576: 0.05 }
@@ -137,7 +139,8 @@ const lines = [
     `Node.js ${js.node}, jemalloc ${version("dpkg-query -W -f '${Version}' libjemalloc2")} (system, LD_PRELOAD), ` +
     `memkind ${version("dpkg-query -W -f '${Version}' libmemkind0")}, glibc ${version("dpkg-query -W -f '${Version}' libc6")}.`,
   '',
-  'Command: `npm run bench`. The libvmem 1.8 column is from `MEASURED.md` (libvmem is not installable here), not this run.',
+  'Command: `npm run bench`. The libvmem 1.8 column is from `MEASURED.md` (libvmem is not installable here), not this run; ' +
+    "for create and delete, libvmem's own system calls (`bench/libvmem-create.c`) are replayed in this run as the yardstick.",
   '',
   '| figure | vmem | jemalloc heap | glibc heap | memkind PMEM | vmem ÷ jemalloc | goal | libvmem 1.8 |',
   '| --- | --- | --- | --- | --- | --- | --- | --- |',

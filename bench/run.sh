@@ -27,6 +27,7 @@ npm run build --silent
 cc -O2 -DBACKEND_VMEM -I crates/vmem-ffi/include -o "$out/bench_vmem" bench/vmem_bench.c \
   -L target/release -Wl,-rpath,"$PWD/target/release" -lvmem -lpthread
 cc -O2 -DBACKEND_SYSTEM -o "$out/bench_system" bench/vmem_bench.c -lpthread
+cc -O2 -o "$out/libvmem_create" bench/libvmem-create.c
 have_memkind=0
 if [ -e /usr/include/memkind.h ] && cc -O2 -DBACKEND_MEMKIND -o "$out/bench_memkind" bench/vmem_bench.c -lmemkind -lpthread; then
   have_memkind=1
@@ -44,6 +45,8 @@ for round in $(seq 1 "$rounds"); do
   echo "== round $round of $rounds: C yardstick"
   run vmem "$round" "$out/bench_vmem" "$dir" 2
   BENCH_ONLY=create run vmem_disk "$round" "$out/bench_vmem" "$disk" 2
+  run libvmem_syscalls "$round" "$out/libvmem_create" "$dir"
+  run libvmem_syscalls_disk "$round" "$out/libvmem_create" "$disk"
   run glibc "$round" "$out/bench_system" "$dir" 2
   if [ -n "$jemalloc_so" ]; then
     LD_PRELOAD=$jemalloc_so run jemalloc "$round" "$out/bench_system" "$dir" 2

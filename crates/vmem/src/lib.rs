@@ -113,6 +113,13 @@ pub fn usable_size_for(size: usize) -> usize {
     unsafe { tikv_jemalloc_sys::nallocx(size.max(1), 0) }
 }
 
+/// Starts jemalloc and reads its size classes now rather than in the first
+/// [`Pool::create`]; for `libvmem.so`'s load-time constructor.
+#[doc(hidden)]
+pub fn init() {
+    sizeclass::SizeClasses::get();
+}
+
 /// The static reason for a version mismatch, made once per distinct request
 /// and kept for the life of the process (C callers must not free it).
 fn version_message(major: bool, need: u32) -> &'static str {

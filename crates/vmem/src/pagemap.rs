@@ -24,21 +24,26 @@ pub(crate) struct PageMap {
     /// 1 TiB pool costs a map of 256 MiB address space but only what is used.
     entries: MmapRaw,
     pages: usize,
-    base: usize,
+    /// The number of the jemalloc page the pool starts in.
+    first_page: usize,
     page_shift: u32,
 }
 
 impl PageMap {
-    /// A map for `len` bytes at `base`, pages of `1 << page_shift` bytes.
+    /// A map for `len` bytes at `base`, with jemalloc's pages of
+    /// `1 << page_shift` bytes. Entries follow absolute page numbers: a pool
+    /// need not start on a jemalloc page (they may be larger than the
+    /// system's), but every slab and extent does.
     pub(crate) fn new(base: usize, len: usize, page_shift: u32) -> std::io::Result<Self> {
-        let pages = (len >> page_shift).max(1);
-        Ok(PageMap { entries: MmapRaw::from(MmapMut::map_anon(pages)?), pages, base, page_shift })
+        let first_page = base >> page_shift;
+        let pages = ((base + len.max(1) - 1) >> page_shift) - first_page + 1;
+        Ok(PageMap { entries: MmapRaw::from(MmapMut::map_anon(pages)?), pages, first_page, page_shift })
     }
 
     /// The entry of the page `ptr` starts on.
     #[inline]
     fn entry(&self, ptr: *const u8) -> &AtomicU8 {
-        let page = ((ptr as usize) - self.base) >> self.page_shift;
+        let page = ((ptr as usize) >> self.page_shift).wrapping_sub(self.first_page);
         assert!(page < self.pages, "pointer {ptr:p} outside the page map");
         // SAFETY: `page` is inside the mapping, which lives as long as self;
         // AtomicU8 has the layout of u8 and the map is only ever accessed
