@@ -1,6 +1,15 @@
 // ESM entry point: the same module as `require('vmem')`.
 import vmem from './index.js'
 
-export const { Pool, VmemError, MIN_POOL, MAJOR_VERSION, MINOR_VERSION, setFuncs, checkVersion, errormsg, usableSizeFor } =
-  vmem
+export const {
+  Pool,
+  VmemError,
+  MIN_POOL,
+  MAJOR_VERSION,
+  MINOR_VERSION,
+  setFuncs,
+  checkVersion,
+  errormsg,
+  usableSizeFor,
+} = vmem
 export default vmem

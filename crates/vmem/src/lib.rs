@@ -102,6 +102,7 @@ pub fn check_version(major: u32, minor: u32) -> Option<&'static str> {
 /// ```
 /// assert_eq!(vmem::usable_size_for(100), 112);
 /// assert_eq!(vmem::usable_size_for(1 << 20), 1 << 20);
+/// assert_eq!(vmem::usable_size_for(usize::MAX), 0);
 /// let pool = vmem::Pool::create(std::env::temp_dir(), vmem::MIN_POOL)?;
 /// let block = pool.malloc(100)?;
 /// // SAFETY: a live block of this pool.
