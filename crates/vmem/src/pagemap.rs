@@ -5,9 +5,9 @@
 //! Why a byte per page is enough: a jemalloc page belongs to one slab or one
 //! large extent at a time, so every object starting on it has the same class
 //! while any of them is live. Every allocation of the pool writes the entry
-//! of the page it starts on (its bin, or 0 when it is not cached), after
+//! of the page it starts on (its bin, or [`NOT_CACHED`]), after
 //! jemalloc handed the object out and before anyone can free it. So for a
-//! live object the entry is its own bin or 0 ("ask jemalloc"), never another
+//! live object the entry is its own bin or `NOT_CACHED`, never another
 //! class: a page reused for another class is rewritten by the allocation
 //! that reuses it, and jemalloc orders that after the frees that emptied it.
 
@@ -15,8 +15,8 @@ use std::sync::atomic::{AtomicU8, Ordering};
 
 use memmap2::{MmapMut, MmapRaw};
 
-/// The entry meaning "free through jemalloc".
-pub(crate) const NOT_CACHED: u8 = 0;
+/// The entry meaning "free through jemalloc": the bin that never caches.
+pub(crate) const NOT_CACHED: u8 = crate::sizeclass::NO_BIN;
 
 /// The page map of one pool.
 pub(crate) struct PageMap {
@@ -49,6 +49,20 @@ impl PageMap {
         // AtomicU8 has the layout of u8 and the map is only ever accessed
         // through atomics, never through references to plain bytes.
         unsafe { AtomicU8::from_ptr(self.entries.as_mut_ptr().add(page)) }
+    }
+
+    /// [`get`](Self::get) without the range check, for the hot path.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must point into the pool the map was made for.
+    #[inline(always)]
+    pub(crate) unsafe fn get_in_pool(&self, ptr: *const u8) -> u8 {
+        let page = ((ptr as usize) >> self.page_shift).wrapping_sub(self.first_page);
+        debug_assert!(page < self.pages);
+        // SAFETY: the map covers every page of the pool (see `new`); the
+        // rest as in `entry`.
+        unsafe { AtomicU8::from_ptr(self.entries.as_mut_ptr().add(page)) }.load(Ordering::Relaxed)
     }
 
     /// The bin recorded for an object at `ptr` (inside the pool).

@@ -243,10 +243,9 @@ impl Pool {
     pub fn malloc(&self, size: usize) -> Result<NonNull<u8>> {
         // The common case in a few instructions; everything else (and every
         // call while tracing) out of line, so the fast path saves no registers.
-        if !log::enabled(Level::Alloc) {
-            if let Some(ptr) = self.caches.pop_cached(size.max(1)) {
-                return Ok(ptr);
-            }
+        // (No thread holds a cache slot while allocations are traced.)
+        if let Some(ptr) = self.caches.pop_cached(size) {
+            return Ok(ptr);
         }
         self.malloc_slow(size)
     }
@@ -330,8 +329,12 @@ impl Pool {
     pub unsafe fn free(&self, ptr: *mut u8) {
         // As in `malloc`: the common case inline, the rest out of line.
         // SAFETY: `ptr` is a live block of this pool (caller's contract).
-        if !log::enabled(Level::Alloc) && self.contains(ptr) && unsafe { self.caches.push_cached(ptr) } {
-            return;
+        if self.contains(ptr) {
+            // SAFETY: the pool starts above address 0, so a pointer into it
+            // is not null; and it is a live block (caller's contract).
+            if unsafe { self.caches.push_cached(NonNull::new_unchecked(ptr)) } {
+                return;
+            }
         }
         // SAFETY: forwarded from the caller's contract.
         unsafe { self.free_slow(ptr) }

@@ -12,18 +12,30 @@ const LOOKUP_SHIFT: u32 = 3;
 
 /// Which classes get a front cache: the small ones up to this size. Larger
 /// small classes are rare enough that jemalloc's own cache serves them.
-const CACHED_MAX: usize = 16 * 1024;
+pub(crate) const CACHED_MAX: usize = 16 * 1024;
 
-/// At most this many classes get a bin (37 are at most 16 KiB, and with 4 KiB
-/// pages jemalloc's small classes end at 14 KiB: 36).
-pub(crate) const MAX_BINS: usize = 40;
+/// Entries of the lookup table: one per 8 bytes up to [`CACHED_MAX`].
+pub(crate) const LOOKUP_LEN: usize = (CACHED_MAX >> LOOKUP_SHIFT) + 1;
+
+/// Bins of a front cache (37 classes are at most 16 KiB; with 4 KiB pages
+/// jemalloc's small classes end at 14 KiB: 36). A power of two, so that a
+/// bin number is brought in range by a mask rather than a bounds check.
+pub(crate) const MAX_BINS: usize = 64;
+
+/// The bin that never caches: requests of no small class map to it, so the
+/// hot path needs no test of its own for them.
+pub(crate) const NO_BIN: u8 = (MAX_BINS - 1) as u8;
+
+/// The table from request sizes to bins: entry `(size + 7) >> 3` for a
+/// request of `size` (at most [`CACHED_MAX`]) bytes. Every entry is below
+/// [`MAX_BINS`].
+pub(crate) type Lookup = [u8; LOOKUP_LEN];
 
 /// The small size classes that have a front-cache bin.
 pub(crate) struct SizeClasses {
     /// Class size of each bin, ascending.
     sizes: Box<[usize]>,
-    /// `lookup[(size + 7) >> 3]` is the bin for a request of `size` bytes.
-    lookup: &'static [u8],
+    lookup: Lookup,
     /// jemalloc's page size as a shift: slabs and extents start on pages.
     page_shift: u32,
 }
@@ -38,33 +50,30 @@ impl SizeClasses {
     fn read() -> SizeClasses {
         let page: usize = ctl::read("arenas.page").unwrap_or(4096);
         let nbins: u32 = ctl::read("arenas.nbins").unwrap_or(0);
-        // Bin numbers are stored in a byte, 0 meaning "not cached".
-        let sizes: Box<[usize]> = (0..nbins.min(MAX_BINS as u32))
+        let sizes: Box<[usize]> = (0..nbins.min(NO_BIN as u32))
             .map_while(|bin| ctl::read::<usize>(&format!("arenas.bin.{bin}.size")).ok())
             .take_while(|&size| size <= CACHED_MAX && size.is_multiple_of(1 << LOOKUP_SHIFT))
             .collect();
-        let lookup_len = sizes.last().map_or(0, |largest| (largest >> LOOKUP_SHIFT) + 1);
-        // Made once per process, like the classes themselves.
-        let lookup: &'static mut [u8] = vec![0u8; lookup_len].leak();
-        let mut bin = 0;
+        let mut lookup = [NO_BIN; LOOKUP_LEN];
         for (step, entry) in lookup.iter_mut().enumerate() {
-            while sizes[bin] < step << LOOKUP_SHIFT {
-                bin += 1;
+            // The smallest class that holds `step << 3` bytes (all classes
+            // are multiples of 8), if one is cached.
+            if let Some(bin) = sizes.iter().position(|&size| size >= step << LOOKUP_SHIFT) {
+                *entry = bin as u8;
             }
-            *entry = bin as u8;
         }
         SizeClasses { sizes, lookup, page_shift: page.trailing_zeros() }
     }
 
     /// The table from request sizes to bins, for [`bin_in`].
-    pub(crate) fn lookup(&self) -> &'static [u8] {
-        self.lookup
+    pub(crate) fn lookup(&'static self) -> &'static Lookup {
+        &self.lookup
     }
 
     /// The size of objects in `bin`.
     #[inline]
-    pub(crate) fn size_of(&self, bin: usize) -> usize {
-        self.sizes[bin]
+    pub(crate) fn size_of(&self, bin: u8) -> usize {
+        self.sizes[bin as usize]
     }
 
     /// How many bins there are.
@@ -78,12 +87,15 @@ impl SizeClasses {
     }
 }
 
-/// The bin serving requests of `size` bytes, if that size is cached, from
-/// the table of [`SizeClasses::lookup`] (callers keep it next to their other
-/// hot data).
-#[inline]
-pub(crate) fn bin_in(lookup: &[u8], size: usize) -> Option<usize> {
-    lookup.get((size + (1 << LOOKUP_SHIFT) - 1) >> LOOKUP_SHIFT).map(|&bin| bin as usize)
+/// The bin serving requests of `size` bytes, from the table of
+/// [`SizeClasses::lookup`] (callers keep it next to their other hot data);
+/// [`NO_BIN`] when no bin caches that size.
+#[inline(always)]
+pub(crate) fn bin_in(lookup: &Lookup, size: usize) -> u8 {
+    if size > CACHED_MAX {
+        return NO_BIN;
+    }
+    lookup[(size + (1 << LOOKUP_SHIFT) - 1) >> LOOKUP_SHIFT]
 }
 
 #[cfg(test)]
@@ -96,14 +108,14 @@ mod tests {
         assert!(classes.count() > 20, "{} small classes", classes.count());
         for size in 1..=CACHED_MAX + 64 {
             match bin_in(classes.lookup(), size) {
-                Some(bin) => {
+                NO_BIN => assert!(size > classes.size_of(classes.count() as u8 - 1)),
+                bin => {
                     assert!(classes.size_of(bin) >= size);
                     assert!(bin == 0 || classes.size_of(bin - 1) < size, "size {size} bin {bin}");
                     // SAFETY: nallocx only computes a size.
                     let usable = unsafe { tikv_jemalloc_sys::nallocx(size, 0) };
                     assert_eq!(classes.size_of(bin), usable, "size {size}");
                 }
-                None => assert!(size > classes.size_of(classes.count() - 1)),
             }
         }
     }

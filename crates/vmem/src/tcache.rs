@@ -59,7 +59,7 @@ pub(crate) struct PoolCaches {
     arena_flags: i32,
     slots: [ThreadSlot; THREAD_SLOTS],
     /// `classes.lookup()`, kept here so that the hot path loads it directly.
-    lookup: &'static [u8],
+    lookup: &'static sizeclass::Lookup,
     classes: &'static SizeClasses,
     pages: PageMap,
     /// Live tcache indices; `None` once the pool is gone.
@@ -156,10 +156,11 @@ impl PoolCaches {
     /// thread's front cache, or `None` (then [`alloc`](Self::alloc) it).
     #[inline(always)]
     pub(crate) fn pop_cached(&self, size: usize) -> Option<NonNull<u8>> {
-        let bin = sizeclass::bin_in(self.lookup, size)?;
+        // Sizes no bin caches map to a bin that is always empty.
+        let bin = sizeclass::bin_in(self.lookup, size);
         let cache = self.current_from_slot()?;
         // SAFETY: this thread's cache; the borrow ends with the pop.
-        unsafe { (*cache.as_ptr()).front.pop(bin) }.and_then(NonNull::new)
+        unsafe { (*cache.as_ptr()).front.pop(bin) }
     }
 
     /// The fast path of a free: into the calling thread's front cache when
@@ -169,14 +170,13 @@ impl PoolCaches {
     ///
     /// `ptr` must be a live allocation of this pool.
     #[inline(always)]
-    pub(crate) unsafe fn push_cached(&self, ptr: *mut u8) -> bool {
-        let entry = self.pages.get(ptr);
-        if entry == NOT_CACHED {
-            return false;
-        }
+    pub(crate) unsafe fn push_cached(&self, ptr: NonNull<u8>) -> bool {
+        // NOT_CACHED names a bin that is always full.
+        // SAFETY: a block of this pool (caller's contract).
+        let bin = unsafe { self.pages.get_in_pool(ptr.as_ptr()) };
         let Some(cache) = self.current_from_slot() else { return false };
         // SAFETY: this thread's cache; the borrow ends with the push.
-        unsafe { (*cache.as_ptr()).front.push(entry as usize - 1, ptr) }
+        unsafe { (*cache.as_ptr()).front.push(bin, ptr) }
     }
 
     #[inline(never)]
@@ -197,7 +197,10 @@ impl PoolCaches {
         let _ = LAST_USED.try_with(|last| last.set((self.pool_id, cache.as_ptr())));
         let me = thread_id();
         let slot = &self.slots[slot_of(me)];
-        if slot.thread.compare_exchange(0, me, Ordering::Relaxed, Ordering::Relaxed).is_ok() {
+        // While allocations are traced no thread takes a slot, so every call
+        // takes the paths that log.
+        let tracing = crate::log::enabled(Level::Alloc);
+        if !tracing && slot.thread.compare_exchange(0, me, Ordering::Relaxed, Ordering::Relaxed).is_ok() {
             slot.cache.store(cache.as_ptr(), Ordering::Relaxed);
         }
         Some(cache)
@@ -287,7 +290,7 @@ impl PoolCaches {
         let cache = unsafe { &mut *cache.as_ptr() };
         for (bin, ptr) in cache.front.take_all() {
             // SAFETY: a live object of this pool's class `bin`.
-            unsafe { jemalloc::sdallocx(ptr.cast(), self.classes.size_of(bin), cache.flags) };
+            unsafe { jemalloc::sdallocx(ptr.as_ptr().cast(), self.classes.size_of(bin), cache.flags) };
         }
         if let Some(position) = cache.tcache.and_then(|tcache| live.iter().position(|&t| t == tcache)) {
             let _ = ctl::write("tcache.destroy", live.swap_remove(position));
@@ -315,7 +318,7 @@ impl PoolCaches {
         };
         for (bin, ptr) in objects {
             // SAFETY: a live object of this pool's class `bin`.
-            unsafe { jemalloc::sdallocx(ptr.cast(), self.classes.size_of(bin), flags) };
+            unsafe { jemalloc::sdallocx(ptr.as_ptr().cast(), self.classes.size_of(bin), flags) };
         }
         if let Some(tcache) = tcache {
             let _ = ctl::write("tcache.flush", tcache);
@@ -327,11 +330,12 @@ impl PoolCaches {
     #[inline]
     pub(crate) fn alloc(self: &Arc<Self>, size: usize, extra_flags: i32) -> *mut u8 {
         let cache = self.current();
-        if let (Some(cache), Some(bin)) = (cache, sizeclass::bin_in(self.lookup, size)) {
+        let bin = sizeclass::bin_in(self.lookup, size);
+        if let (Some(cache), true) = (cache, bin != NOT_CACHED) {
             if extra_flags & !ctl::MALLOCX_ZERO == 0 {
                 // SAFETY: this thread's cache; the borrow ends with the pop.
                 let ptr = match unsafe { (*cache.as_ptr()).front.pop(bin) } {
-                    Some(ptr) => ptr,
+                    Some(ptr) => ptr.as_ptr(),
                     None => self.refill(cache, bin),
                 };
                 if extra_flags & ctl::MALLOCX_ZERO != 0 && !ptr.is_null() {
@@ -347,24 +351,21 @@ impl PoolCaches {
     /// Fetches a batch of `bin` objects from jemalloc: one to return, the
     /// rest into the front cache.
     #[inline(never)]
-    fn refill(self: &Arc<Self>, cache: NonNull<ThreadCache>, bin: usize) -> *mut u8 {
+    fn refill(self: &Arc<Self>, cache: NonNull<ThreadCache>, bin: u8) -> *mut u8 {
         let size = self.classes.size_of(bin);
         // SAFETY: this thread's cache; plain reads.
         let (flags, batch) = unsafe { ((*cache.as_ptr()).flags, (*cache.as_ptr()).front.batch(bin)) };
         let first = self.jemalloc_alloc(size, flags, bin);
         if first.is_null() {
-            return self.alloc_after_flush(size, flags, bin as u8 + 1);
+            return self.alloc_after_flush(size, flags, bin);
         }
         for _ in 1..batch {
-            let ptr = self.jemalloc_alloc(size, flags, bin);
-            if ptr.is_null() {
-                break;
-            }
+            let Some(ptr) = NonNull::new(self.jemalloc_alloc(size, flags, bin)) else { break };
             // SAFETY: this thread's cache; no borrow is held across jemalloc
             // calls, which may log through a user callback.
             if !unsafe { (*cache.as_ptr()).front.push(bin, ptr) } {
                 // SAFETY: the object was just allocated with these flags.
-                unsafe { jemalloc::sdallocx(ptr.cast(), size, flags) };
+                unsafe { jemalloc::sdallocx(ptr.as_ptr().cast(), size, flags) };
                 break;
             }
         }
@@ -374,12 +375,12 @@ impl PoolCaches {
     /// One object of class `bin` straight from jemalloc, recorded in the
     /// page map.
     #[inline]
-    fn jemalloc_alloc(&self, size: usize, flags: i32, bin: usize) -> *mut u8 {
+    fn jemalloc_alloc(&self, size: usize, flags: i32, bin: u8) -> *mut u8 {
         // SAFETY: size is non-zero and the flags name this pool's arena and
         // this thread's cache for it.
         let ptr: *mut u8 = unsafe { jemalloc::mallocx(size, flags).cast() };
         if !ptr.is_null() {
-            self.pages.set(ptr, bin as u8 + 1);
+            self.pages.set(ptr, bin);
         }
         ptr
     }
@@ -431,16 +432,15 @@ impl PoolCaches {
             unsafe { jemalloc::dallocx(ptr.cast(), self.arena_flags | ctl::MALLOCX_TCACHE_NONE) };
             return;
         };
-        if entry != NOT_CACHED {
-            let bin = entry as usize - 1;
+        if let (Some(object), true) = (NonNull::new(ptr), entry != NOT_CACHED) {
             // SAFETY: this thread's cache; the borrow ends with the push.
-            if unsafe { (*cache.as_ptr()).front.push(bin, ptr) } {
+            if unsafe { (*cache.as_ptr()).front.push(entry, object) } {
                 return;
             }
-            self.spill(cache, bin);
+            self.spill(cache, entry);
             // SAFETY: as above; the bin now has room unless a callback
             // during the spill filled it again.
-            if unsafe { (*cache.as_ptr()).front.push(bin, ptr) } {
+            if unsafe { (*cache.as_ptr()).front.push(entry, object) } {
                 return;
             }
         }
@@ -450,8 +450,8 @@ impl PoolCaches {
 
     /// Gives the older half of a full bin back to jemalloc.
     #[inline(never)]
-    fn spill(&self, cache: NonNull<ThreadCache>, bin: usize) {
-        let mut oldest = [ptr::null_mut(); BIN_MAX_OBJECTS];
+    fn spill(&self, cache: NonNull<ThreadCache>, bin: u8) {
+        let mut oldest = [NonNull::dangling(); BIN_MAX_OBJECTS];
         // SAFETY: this thread's cache; the borrow ends with the take.
         let (taken, flags) = unsafe {
             let cache = &mut *cache.as_ptr();
@@ -461,7 +461,7 @@ impl PoolCaches {
         let size = self.classes.size_of(bin);
         for &ptr in &oldest[..taken] {
             // SAFETY: live objects of this pool's class `bin`.
-            unsafe { jemalloc::sdallocx(ptr.cast(), size, flags) };
+            unsafe { jemalloc::sdallocx(ptr.as_ptr().cast(), size, flags) };
         }
     }
 
@@ -497,7 +497,7 @@ impl PoolCaches {
         match self.pages.get(ptr) {
             // SAFETY: a live jemalloc object (caller's contract).
             NOT_CACHED => unsafe { jemalloc::sallocx(ptr.cast(), 0) },
-            entry => self.classes.size_of(entry as usize - 1),
+            bin => self.classes.size_of(bin),
         }
     }
 }
