@@ -55,16 +55,10 @@ pub fn check_version(major: u32, minor: u32) -> Option<String> {
     vmem::check_version(major, minor).map(str::to_owned)
 }
 
-/// `Number.MAX_SAFE_INTEGER`.
-const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
-
 /// The usable size that allocating `size` bytes gives, without allocating
 /// (jemalloc's `nallocx`); 0 when impossible.
 #[napi]
 pub fn usable_size_for(size: f64) -> f64 {
-    if !(0.0..=MAX_SAFE_INTEGER).contains(&size) {
-        return 0.0;
-    }
     vmem::usable_size_for(size as usize) as f64
 }
 

@@ -111,7 +111,7 @@ mod tests {
     fn bins_are_stacks_bounded_by_bytes() {
         let classes = SizeClasses::get();
         let mut cache = FrontCache::new(classes);
-        let bin = crate::sizeclass::bin_in(classes.lookup(), 64);
+        let bin = classes.bin_of(64);
         let fake = |n: usize| NonNull::new((n * 64 + 64) as *mut u8).unwrap();
         let mut pushed = 0;
         while cache.push(bin, fake(pushed)) {

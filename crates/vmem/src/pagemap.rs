@@ -40,15 +40,33 @@ impl PageMap {
         Ok(PageMap { entries: MmapRaw::from(MmapMut::map_anon(pages)?), pages, first_page, page_shift })
     }
 
+    /// The number in the map of the page `ptr` starts on.
+    #[inline(always)]
+    fn page_of(&self, ptr: *const u8) -> usize {
+        ((ptr as usize) >> self.page_shift).wrapping_sub(self.first_page)
+    }
+
+    /// The entry of map page `page`.
+    ///
+    /// # Safety
+    ///
+    /// `page` must be below `self.pages`.
+    #[inline(always)]
+    unsafe fn entry_at(&self, page: usize) -> &AtomicU8 {
+        debug_assert!(page < self.pages);
+        // SAFETY: `page` is inside the mapping (caller's contract), which
+        // lives as long as self; AtomicU8 has the layout of u8 and the map is
+        // only ever accessed through atomics, never through plain references.
+        unsafe { AtomicU8::from_ptr(self.entries.as_mut_ptr().add(page)) }
+    }
+
     /// The entry of the page `ptr` starts on.
     #[inline]
     fn entry(&self, ptr: *const u8) -> &AtomicU8 {
-        let page = ((ptr as usize) >> self.page_shift).wrapping_sub(self.first_page);
+        let page = self.page_of(ptr);
         assert!(page < self.pages, "pointer {ptr:p} outside the page map");
-        // SAFETY: `page` is inside the mapping, which lives as long as self;
-        // AtomicU8 has the layout of u8 and the map is only ever accessed
-        // through atomics, never through references to plain bytes.
-        unsafe { AtomicU8::from_ptr(self.entries.as_mut_ptr().add(page)) }
+        // SAFETY: checked just above.
+        unsafe { self.entry_at(page) }
     }
 
     /// [`get`](Self::get) without the range check, for the hot path.
@@ -58,11 +76,8 @@ impl PageMap {
     /// `ptr` must point into the pool the map was made for.
     #[inline(always)]
     pub(crate) unsafe fn get_in_pool(&self, ptr: *const u8) -> u8 {
-        let page = ((ptr as usize) >> self.page_shift).wrapping_sub(self.first_page);
-        debug_assert!(page < self.pages);
-        // SAFETY: the map covers every page of the pool (see `new`); the
-        // rest as in `entry`.
-        unsafe { AtomicU8::from_ptr(self.entries.as_mut_ptr().add(page)) }.load(Ordering::Relaxed)
+        // SAFETY: the map covers every page of the pool (see `new`).
+        unsafe { self.entry_at(self.page_of(ptr)) }.load(Ordering::Relaxed)
     }
 
     /// The bin recorded for an object at `ptr` (inside the pool).

@@ -167,8 +167,8 @@ impl Pool {
     }
 
     /// A snapshot of the pool's statistics. Blocks freed by this thread are
-    /// returned from its cache first; blocks cached by other threads still
-    /// count as allocated until those threads allocate again or exit.
+    /// returned from its caches first; blocks cached by other threads still
+    /// count as allocated until those threads exit.
     ///
     /// ```
     /// let pool = vmem::Pool::create(std::env::temp_dir(), vmem::MIN_POOL)?;
@@ -328,7 +328,6 @@ impl Pool {
     #[inline]
     pub unsafe fn free(&self, ptr: *mut u8) {
         // As in `malloc`: the common case inline, the rest out of line.
-        // SAFETY: `ptr` is a live block of this pool (caller's contract).
         if self.contains(ptr) {
             // SAFETY: the pool starts above address 0, so a pointer into it
             // is not null; and it is a live block (caller's contract).
@@ -350,8 +349,9 @@ impl Pool {
             let _ = self.foreign_pointer(ptr);
             return;
         }
-        // SAFETY: `ptr` is a live block of this pool (caller's contract).
-        unsafe { self.caches.free(ptr) };
+        // SAFETY: inside the pool, so not null; a live block of this pool
+        // (caller's contract).
+        unsafe { self.caches.free(NonNull::new_unchecked(ptr)) };
     }
 
     #[cold]

@@ -12,10 +12,10 @@ const LOOKUP_SHIFT: u32 = 3;
 
 /// Which classes get a front cache: the small ones up to this size. Larger
 /// small classes are rare enough that jemalloc's own cache serves them.
-pub(crate) const CACHED_MAX: usize = 16 * 1024;
+const CACHED_MAX: usize = 16 * 1024;
 
 /// Entries of the lookup table: one per 8 bytes up to [`CACHED_MAX`].
-pub(crate) const LOOKUP_LEN: usize = (CACHED_MAX >> LOOKUP_SHIFT) + 1;
+const LOOKUP_LEN: usize = (CACHED_MAX >> LOOKUP_SHIFT) + 1;
 
 /// Bins of a front cache (37 classes are at most 16 KiB; with 4 KiB pages
 /// jemalloc's small classes end at 14 KiB: 36). A power of two, so that a
@@ -26,16 +26,13 @@ pub(crate) const MAX_BINS: usize = 64;
 /// hot path needs no test of its own for them.
 pub(crate) const NO_BIN: u8 = (MAX_BINS - 1) as u8;
 
-/// The table from request sizes to bins: entry `(size + 7) >> 3` for a
-/// request of `size` (at most [`CACHED_MAX`]) bytes. Every entry is below
-/// [`MAX_BINS`].
-pub(crate) type Lookup = [u8; LOOKUP_LEN];
-
 /// The small size classes that have a front-cache bin.
 pub(crate) struct SizeClasses {
     /// Class size of each bin, ascending.
     sizes: Box<[usize]>,
-    lookup: Lookup,
+    /// Entry `(size + 7) >> 3` is the bin for a request of `size` (at most
+    /// [`CACHED_MAX`]) bytes; every entry is below [`MAX_BINS`].
+    lookup: [u8; LOOKUP_LEN],
     /// jemalloc's page size as a shift: slabs and extents start on pages.
     page_shift: u32,
 }
@@ -65,9 +62,14 @@ impl SizeClasses {
         SizeClasses { sizes, lookup, page_shift: page.trailing_zeros() }
     }
 
-    /// The table from request sizes to bins, for [`bin_in`].
-    pub(crate) fn lookup(&'static self) -> &'static Lookup {
-        &self.lookup
+    /// The bin serving requests of `size` bytes; [`NO_BIN`] when no bin
+    /// caches that size.
+    #[inline(always)]
+    pub(crate) fn bin_of(&self, size: usize) -> u8 {
+        if size > CACHED_MAX {
+            return NO_BIN;
+        }
+        self.lookup[(size + (1 << LOOKUP_SHIFT) - 1) >> LOOKUP_SHIFT]
     }
 
     /// The size of objects in `bin`.
@@ -87,17 +89,6 @@ impl SizeClasses {
     }
 }
 
-/// The bin serving requests of `size` bytes, from the table of
-/// [`SizeClasses::lookup`] (callers keep it next to their other hot data);
-/// [`NO_BIN`] when no bin caches that size.
-#[inline(always)]
-pub(crate) fn bin_in(lookup: &Lookup, size: usize) -> u8 {
-    if size > CACHED_MAX {
-        return NO_BIN;
-    }
-    lookup[(size + (1 << LOOKUP_SHIFT) - 1) >> LOOKUP_SHIFT]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,7 +98,7 @@ mod tests {
         let classes = SizeClasses::get();
         assert!(classes.count() > 20, "{} small classes", classes.count());
         for size in 1..=CACHED_MAX + 64 {
-            match bin_in(classes.lookup(), size) {
+            match classes.bin_of(size) {
                 NO_BIN => assert!(size > classes.size_of(classes.count() as u8 - 1)),
                 bin => {
                     assert!(classes.size_of(bin) >= size);

@@ -30,7 +30,7 @@ use crate::error::{Error, Result};
 use crate::front::{FrontCache, BIN_MAX_OBJECTS};
 use crate::log::Level;
 use crate::pagemap::{PageMap, NOT_CACHED};
-use crate::sizeclass::{self, SizeClasses};
+use crate::sizeclass::SizeClasses;
 use crate::sys::unix::thread_id;
 
 /// Threads per pool that find their cache without a thread-local.
@@ -56,10 +56,7 @@ fn slot_of(thread: usize) -> usize {
 pub(crate) struct PoolCaches {
     pool_id: u64,
     arena: u32,
-    arena_flags: i32,
     slots: [ThreadSlot; THREAD_SLOTS],
-    /// `classes.lookup()`, kept here so that the hot path loads it directly.
-    lookup: &'static sizeclass::Lookup,
     classes: &'static SizeClasses,
     pages: PageMap,
     /// Live tcache indices; `None` once the pool is gone.
@@ -121,13 +118,29 @@ impl PoolCaches {
         Ok(Arc::new(PoolCaches {
             pool_id,
             arena,
-            arena_flags: ctl::mallocx_arena(arena),
             slots: Default::default(),
-            lookup: classes.lookup(),
             classes,
             pages,
             live: Mutex::new(Some(Vec::new())),
         }))
+    }
+
+    /// The `mallocx` flags for `cache`: its arena and jemalloc cache, or no
+    /// cache on a thread without one (it is exiting).
+    fn flags(&self, cache: Option<NonNull<ThreadCache>>) -> i32 {
+        match cache {
+            // SAFETY: this thread's cache; a plain read.
+            Some(cache) => unsafe { (*cache.as_ptr()).flags },
+            None => ctl::mallocx_arena(self.arena) | ctl::MALLOCX_TCACHE_NONE,
+        }
+    }
+
+    /// Frees an object of class `bin` taken out of a front cache (or never
+    /// put in one) to jemalloc.
+    fn give_back(&self, bin: u8, object: NonNull<u8>, flags: i32) {
+        // SAFETY: a live object of this pool's class `bin`; the flags name
+        // its arena.
+        unsafe { jemalloc::sdallocx(object.as_ptr().cast(), self.classes.size_of(bin), flags) };
     }
 
     /// The calling thread's cache for this pool (made on its first use), or
@@ -140,11 +153,17 @@ impl PoolCaches {
         }
     }
 
+    /// The calling thread's id and the one slot of this pool it may hold.
+    #[inline(always)]
+    fn my_slot(&self) -> (usize, &ThreadSlot) {
+        let me = thread_id();
+        (me, &self.slots[slot_of(me)])
+    }
+
     /// The calling thread's cache if it holds a slot of this pool.
     #[inline(always)]
     fn current_from_slot(&self) -> Option<NonNull<ThreadCache>> {
-        let me = thread_id();
-        let slot = &self.slots[slot_of(me)];
+        let (me, slot) = self.my_slot();
         // Relaxed: only this thread writes a slot that names it.
         if slot.thread.load(Ordering::Relaxed) == me {
             return NonNull::new(slot.cache.load(Ordering::Relaxed));
@@ -157,7 +176,7 @@ impl PoolCaches {
     #[inline(always)]
     pub(crate) fn pop_cached(&self, size: usize) -> Option<NonNull<u8>> {
         // Sizes no bin caches map to a bin that is always empty.
-        let bin = sizeclass::bin_in(self.lookup, size);
+        let bin = self.classes.bin_of(size);
         let cache = self.current_from_slot()?;
         // SAFETY: this thread's cache; the borrow ends with the pop.
         unsafe { (*cache.as_ptr()).front.pop(bin) }
@@ -195,8 +214,7 @@ impl PoolCaches {
             None => self.register_thread()?,
         };
         let _ = LAST_USED.try_with(|last| last.set((self.pool_id, cache.as_ptr())));
-        let me = thread_id();
-        let slot = &self.slots[slot_of(me)];
+        let (me, slot) = self.my_slot();
         // While allocations are traced no thread takes a slot, so every call
         // takes the paths that log.
         let tracing = crate::log::enabled(Level::Alloc);
@@ -208,8 +226,7 @@ impl PoolCaches {
 
     /// Frees the calling thread's slot, if it holds one (it is exiting).
     fn leave_slot(&self) {
-        let me = thread_id();
-        let slot = &self.slots[slot_of(me)];
+        let (me, slot) = self.my_slot();
         if slot.thread.load(Ordering::Relaxed) == me {
             slot.cache.store(ptr::null_mut(), Ordering::Relaxed);
             slot.thread.store(0, Ordering::Relaxed);
@@ -227,7 +244,7 @@ impl PoolCaches {
     #[cold]
     fn register_thread(self: &Arc<Self>) -> Option<NonNull<ThreadCache>> {
         let tcache = self.create_tcache();
-        let flags = self.arena_flags | tcache.map_or(ctl::MALLOCX_TCACHE_NONE, ctl::mallocx_tcache);
+        let flags = ctl::mallocx_arena(self.arena) | tcache.map_or(ctl::MALLOCX_TCACHE_NONE, ctl::mallocx_tcache);
         let cache = Box::new(ThreadCache { flags, tcache, front: FrontCache::new(self.classes) });
         let cache = NonNull::from(Box::leak(cache));
         let entry = ThreadEntry { pool_id: self.pool_id, cache, caches: Arc::downgrade(self) };
@@ -288,9 +305,8 @@ impl PoolCaches {
         // SAFETY: the exiting thread's cache, no longer reachable from
         // LAST_USED, and the pool's arena is alive (above).
         let cache = unsafe { &mut *cache.as_ptr() };
-        for (bin, ptr) in cache.front.take_all() {
-            // SAFETY: a live object of this pool's class `bin`.
-            unsafe { jemalloc::sdallocx(ptr.as_ptr().cast(), self.classes.size_of(bin), cache.flags) };
+        for (bin, object) in cache.front.take_all() {
+            self.give_back(bin, object, cache.flags);
         }
         if let Some(position) = cache.tcache.and_then(|tcache| live.iter().position(|&t| t == tcache)) {
             let _ = ctl::write("tcache.destroy", live.swap_remove(position));
@@ -316,9 +332,8 @@ impl PoolCaches {
             let cache = &mut *cache.as_ptr();
             (cache.front.take_all(), cache.flags, cache.tcache)
         };
-        for (bin, ptr) in objects {
-            // SAFETY: a live object of this pool's class `bin`.
-            unsafe { jemalloc::sdallocx(ptr.as_ptr().cast(), self.classes.size_of(bin), flags) };
+        for (bin, object) in objects {
+            self.give_back(bin, object, flags);
         }
         if let Some(tcache) = tcache {
             let _ = ctl::write("tcache.flush", tcache);
@@ -330,7 +345,7 @@ impl PoolCaches {
     #[inline]
     pub(crate) fn alloc(self: &Arc<Self>, size: usize, extra_flags: i32) -> *mut u8 {
         let cache = self.current();
-        let bin = sizeclass::bin_in(self.lookup, size);
+        let bin = self.classes.bin_of(size);
         if let (Some(cache), true) = (cache, bin != NOT_CACHED) {
             if extra_flags & !ctl::MALLOCX_ZERO == 0 {
                 // SAFETY: this thread's cache; the borrow ends with the pop.
@@ -364,8 +379,7 @@ impl PoolCaches {
             // SAFETY: this thread's cache; no borrow is held across jemalloc
             // calls, which may log through a user callback.
             if !unsafe { (*cache.as_ptr()).front.push(bin, ptr) } {
-                // SAFETY: the object was just allocated with these flags.
-                unsafe { jemalloc::sdallocx(ptr.as_ptr().cast(), size, flags) };
+                self.give_back(bin, ptr, flags);
                 break;
             }
         }
@@ -388,8 +402,7 @@ impl PoolCaches {
     /// Allocations the front cache does not serve: large, aligned, or on a
     /// thread without caches.
     fn alloc_uncached(self: &Arc<Self>, cache: Option<NonNull<ThreadCache>>, size: usize, extra_flags: i32) -> *mut u8 {
-        // SAFETY: this thread's cache; a plain read.
-        let flags = cache.map_or(self.arena_flags | ctl::MALLOCX_TCACHE_NONE, |c| unsafe { (*c.as_ptr()).flags });
+        let flags = self.flags(cache);
         // SAFETY: size is non-zero and the flags name this pool's arena.
         let ptr: *mut u8 = unsafe { jemalloc::mallocx(size, flags | extra_flags).cast() };
         if ptr.is_null() {
@@ -425,27 +438,23 @@ impl PoolCaches {
     ///
     /// `ptr` must be a live allocation of this pool.
     #[inline]
-    pub(crate) unsafe fn free(self: &Arc<Self>, ptr: *mut u8) {
-        let entry = self.pages.get(ptr);
-        let Some(cache) = self.current() else {
-            // SAFETY: a live object of this pool (caller's contract).
-            unsafe { jemalloc::dallocx(ptr.cast(), self.arena_flags | ctl::MALLOCX_TCACHE_NONE) };
-            return;
-        };
-        if let (Some(object), true) = (NonNull::new(ptr), entry != NOT_CACHED) {
+    pub(crate) unsafe fn free(self: &Arc<Self>, object: NonNull<u8>) {
+        let bin = self.pages.get(object.as_ptr());
+        let cache = self.current();
+        if let (Some(cache), true) = (cache, bin != NOT_CACHED) {
             // SAFETY: this thread's cache; the borrow ends with the push.
-            if unsafe { (*cache.as_ptr()).front.push(entry, object) } {
+            if unsafe { (*cache.as_ptr()).front.push(bin, object) } {
                 return;
             }
-            self.spill(cache, entry);
+            self.spill(cache, bin);
             // SAFETY: as above; the bin now has room unless a callback
             // during the spill filled it again.
-            if unsafe { (*cache.as_ptr()).front.push(entry, object) } {
+            if unsafe { (*cache.as_ptr()).front.push(bin, object) } {
                 return;
             }
         }
         // SAFETY: a live object of this pool; the flags name its arena.
-        unsafe { jemalloc::dallocx(ptr.cast(), (*cache.as_ptr()).flags) };
+        unsafe { jemalloc::dallocx(object.as_ptr().cast(), self.flags(cache)) };
     }
 
     /// Gives the older half of a full bin back to jemalloc.
@@ -458,10 +467,8 @@ impl PoolCaches {
             let batch = cache.front.batch(bin);
             (cache.front.take_oldest(bin, &mut oldest[..batch]), cache.flags)
         };
-        let size = self.classes.size_of(bin);
-        for &ptr in &oldest[..taken] {
-            // SAFETY: live objects of this pool's class `bin`.
-            unsafe { jemalloc::sdallocx(ptr.as_ptr().cast(), size, flags) };
+        for &object in &oldest[..taken] {
+            self.give_back(bin, object, flags);
         }
     }
 
@@ -472,9 +479,7 @@ impl PoolCaches {
     ///
     /// `ptr` must be a live allocation of this pool.
     pub(crate) unsafe fn realloc(self: &Arc<Self>, ptr: *mut u8, size: usize, extra_flags: i32) -> *mut u8 {
-        let cache = self.current();
-        // SAFETY: this thread's cache; a plain read.
-        let flags = cache.map_or(self.arena_flags | ctl::MALLOCX_TCACHE_NONE, |c| unsafe { (*c.as_ptr()).flags });
+        let flags = self.flags(self.current());
         // SAFETY: a live object of this pool (caller's contract).
         let mut moved: *mut u8 = unsafe { jemalloc::rallocx(ptr.cast(), size, flags | extra_flags).cast() };
         if moved.is_null() {
