@@ -1,16 +1,19 @@
 //! The jemalloc arena of a pool and the extent hooks that feed it pieces of
 //! the pool's memory, and nothing else.
 //!
-//! The hooks hand out the pool's memory front to back and never take it back
-//! (`dalloc` is absent, so jemalloc retains and reuses every extent). Free
-//! pages go back to the file system through `decommit` (a hole punched in the
-//! pool file) and are reserved again through `commit`, so a pool that was
-//! full and is now empty holds little RAM, and touching memory never SIGBUSes.
+//! The hooks take extents from the pool's [`FreeSpace`] and give them back
+//! there (`dalloc`), where they merge with their free neighbours: whatever the
+//! churn, a pool whose blocks are all freed is one free range again once
+//! jemalloc has returned its extents (it does on `purge`, and after its decay
+//! time). Pages jemalloc gives back or decommits go back to the file system
+//! (a hole punched in the pool file) and are reserved again before they are
+//! handed out, so a pool that was full and is now empty holds little RAM, and
+//! touching memory never SIGBUSes.
 
 use std::ffi::c_void;
 use std::mem::ManuallyDrop;
 use std::ptr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use tikv_jemalloc_sys::extent_hooks_t;
 
@@ -18,6 +21,7 @@ use crate::ctl;
 use crate::error::{Error, Result};
 use crate::log::Level;
 use crate::mapping::PoolMemory;
+use crate::space::{FreeSpace, Taken};
 
 /// jemalloc's `arena_config_t` (`experimental.arenas_create_ext`).
 #[repr(C)]
@@ -33,8 +37,10 @@ struct ArenaConfig {
 struct ExtentSource {
     hooks: extent_hooks_t,
     memory: PoolMemory,
-    /// Offset of the first byte never handed to jemalloc.
-    next: AtomicUsize,
+    space: FreeSpace,
+    /// Whether every range given back so far reads as zero (its pages were
+    /// handed back to the file system); false once a discard failed.
+    given_back_zero: AtomicBool,
 }
 
 impl ExtentSource {
@@ -49,6 +55,39 @@ impl ExtentSource {
 
     fn offset_of(&self, addr: *mut c_void) -> usize {
         addr as usize - self.memory.base() as usize
+    }
+
+    /// Makes a range just taken from the free space ready for jemalloc:
+    /// file space reserved again where pages were handed back, and zeroed
+    /// when asked. False (the range given back) when the file system is full.
+    fn prepare(&self, taken: Taken, size: usize, zero: &mut bool) -> bool {
+        let Taken { offset, used_before } = taken;
+        if used_before > 0 && self.memory.can_discard() && !self.memory.recommit(offset, used_before) {
+            self.space.give_back(offset, size);
+            return false;
+        }
+        let reads_zero =
+            self.memory.fresh_is_zero() && (used_before == 0 || self.given_back_zero.load(Ordering::Relaxed));
+        if reads_zero {
+            *zero = true;
+        } else if *zero {
+            // SAFETY: `[offset, offset + size)` is pool memory just taken from
+            // the free space: nothing else holds it.
+            unsafe { ptr::write_bytes(self.memory.base().add(offset), 0, size) };
+        }
+        true
+    }
+
+    /// Returns an extent to the free space; its pages go back to the file
+    /// system first when they may hold data (`committed`).
+    fn release(&self, addr: *mut c_void, size: usize, committed: bool) {
+        let offset = self.offset_of(addr);
+        // Discard before the range is free again: afterwards another thread
+        // may already have taken it.
+        if committed && self.memory.can_discard() && !self.memory.discard(offset, size) {
+            self.given_back_zero.store(false, Ordering::Relaxed);
+        }
+        self.space.give_back(offset, size);
     }
 }
 
@@ -66,8 +105,8 @@ impl Arena {
         let discardable = memory.can_discard();
         let hooks = extent_hooks_t {
             alloc: Some(extent_alloc),
-            dalloc: None,
-            destroy: None,
+            dalloc: Some(extent_dalloc),
+            destroy: Some(extent_destroy),
             commit: Some(if discardable { extent_commit_file } else { extent_commit_always }),
             decommit: if discardable { Some(extent_decommit_file) } else { None },
             purge_lazy: None,
@@ -75,7 +114,9 @@ impl Arena {
             split: Some(extent_split),
             merge: Some(extent_merge),
         };
-        let mut source = Box::new(ExtentSource { hooks, memory, next: AtomicUsize::new(0) });
+        let space = FreeSpace::new(memory.base() as usize, memory.len());
+        let given_back_zero = AtomicBool::new(discardable);
+        let mut source = Box::new(ExtentSource { hooks, memory, space, given_back_zero });
         let config = ArenaConfig { extent_hooks: &mut source.hooks, metadata_use_hooks: false };
         let index: u32 = ctl::write_read("experimental.arenas_create_ext", config)
             .map_err(|errno| Error::new(libc::ENOMEM, format!("cannot create a jemalloc arena (error {errno})")))?;
@@ -92,16 +133,17 @@ impl Arena {
         &self.source.memory
     }
 
-    /// Bytes of the pool handed to jemalloc so far.
+    /// Bytes of the pool that jemalloc holds now (in extents, live or
+    /// cached); the rest is free space.
     pub(crate) fn used(&self) -> usize {
-        self.source.next.load(Ordering::Relaxed)
+        self.source.memory.len() - self.source.space.free_bytes()
     }
 
     /// Whether jemalloc still knows this arena with our hooks.
     pub(crate) fn hooks_intact(&self) -> bool {
         let name = format!("arena.{}.extent_hooks", self.index);
         let ours = &self.source.hooks as *const extent_hooks_t as usize;
-        matches!(ctl::read::<usize>(&name), Ok(current) if current == ours) && self.used() <= self.source.memory.len()
+        matches!(ctl::read::<usize>(&name), Ok(current) if current == ours)
     }
 
     /// Returns every unused dirty page to the file system now.
@@ -143,43 +185,53 @@ unsafe extern "C" fn extent_alloc(
 ) -> *mut c_void {
     // SAFETY: jemalloc passes back the hooks pointer we registered.
     let source = unsafe { ExtentSource::from_hooks(hooks) };
-    let base = source.memory.base() as usize;
-    let limit = base + source.memory.len();
-    let mut next = source.next.load(Ordering::Relaxed);
-    let start = loop {
-        let cursor = base + next;
-        let start = if new_addr.is_null() {
-            match cursor.checked_next_multiple_of(alignment.max(1)) {
-                Some(start) => start,
-                None => return ptr::null_mut(),
-            }
-        } else if new_addr as usize == cursor {
-            cursor
-        } else {
-            // Only growth in place at the frontier can be granted.
-            return ptr::null_mut();
-        };
-        match start.checked_add(size) {
-            Some(end) if end <= limit => {}
-            _ => return ptr::null_mut(),
-        }
-        match source.next.compare_exchange_weak(next, start + size - base, Ordering::AcqRel, Ordering::Relaxed) {
-            Ok(_) => break start as *mut c_void,
-            Err(current) => next = current,
+    let taken = if new_addr.is_null() {
+        source.space.take(size, alignment.max(1))
+    } else {
+        // Growth in place: exactly there, or not at all.
+        match (new_addr as usize).checked_sub(source.memory.base() as usize) {
+            Some(offset) => source.space.take_at(offset, size),
+            None => None,
         }
     };
-    // SAFETY: jemalloc passes valid pointers for the out-parameters, and
-    // `[start, start + size)` is pool memory that nothing else holds yet.
-    unsafe {
-        if source.memory.fresh_is_zero() {
-            *zero = true;
-        } else if *zero {
-            ptr::write_bytes(start.cast::<u8>(), 0, size);
-        }
-        *commit = true;
+    let Some(taken) = taken else { return ptr::null_mut() };
+    // SAFETY: jemalloc passes valid pointers for the out-parameters.
+    let (zero, commit) = unsafe { (&mut *zero, &mut *commit) };
+    if !source.prepare(taken, size, zero) {
+        return ptr::null_mut();
     }
+    *commit = true;
+    // SAFETY: the offset lies inside the pool's memory.
+    let start = unsafe { source.memory.base().add(taken.offset) }.cast::<c_void>();
     crate::vlog!(Level::Alloc, "extent {start:p}+{size} handed to the arena");
     start
+}
+
+unsafe extern "C" fn extent_dalloc(
+    hooks: *mut extent_hooks_t,
+    addr: *mut c_void,
+    size: usize,
+    committed: bool,
+    _arena_ind: u32,
+) -> bool {
+    // SAFETY: jemalloc passes back the hooks pointer we registered.
+    let source = unsafe { ExtentSource::from_hooks(hooks) };
+    source.release(addr, size, committed);
+    crate::vlog!(Level::Alloc, "extent {addr:p}+{size} returned to the pool");
+    // jemalloc's convention: false means success.
+    false
+}
+
+unsafe extern "C" fn extent_destroy(
+    hooks: *mut extent_hooks_t,
+    addr: *mut c_void,
+    size: usize,
+    committed: bool,
+    _arena_ind: u32,
+) {
+    // SAFETY: jemalloc passes back the hooks pointer we registered.
+    let source = unsafe { ExtentSource::from_hooks(hooks) };
+    source.release(addr, size, committed);
 }
 
 unsafe extern "C" fn extent_commit_file(
@@ -250,9 +302,9 @@ unsafe extern "C" fn extent_merge(
 ///
 /// `retain:false`: jemalloc otherwise keeps the virtual memory of an arena's
 /// metadata after `arena.<i>.destroy`, which would leak a mapping for every
-/// pool ever created. Pool arenas still retain their extents: their `dalloc`
-/// hook is absent. It also makes jemalloc ask the hooks for what it needs
-/// rather than for ever larger chunks, which keeps more of a pool usable.
+/// pool ever created. It also makes jemalloc ask the hooks for what it needs
+/// rather than for ever larger chunks, and give extents back through
+/// `dalloc` when they decay, so the pool's free space stays whole.
 #[repr(transparent)]
 struct MallocConf(*const libc::c_char);
 

@@ -40,6 +40,7 @@
 
 mod alloc_api;
 mod arena;
+mod barrier;
 mod ctl;
 mod error;
 mod front;
@@ -50,9 +51,11 @@ mod pagemap;
 mod pool;
 mod registry;
 mod sizeclass;
+mod space;
 mod stats;
 mod sys;
 mod tcache;
+mod threads;
 
 pub use error::{errormsg, Error, Result};
 pub use log::{level as log_level, print, set_funcs, PrintFn};

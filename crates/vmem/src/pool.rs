@@ -4,7 +4,6 @@ use std::ffi::CStr;
 use std::path::Path;
 use std::ptr::{self, NonNull};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 
 use crate::arena::Arena;
 use crate::ctl;
@@ -46,7 +45,7 @@ pub struct Pool {
     id: u64,
     base: usize,
     len: usize,
-    caches: Arc<PoolCaches>,
+    caches: PoolCaches,
     /// Declared last: dropped after the caches are gone, and it unmaps.
     arena: Arena,
 }

@@ -10,8 +10,8 @@ use crate::ctl;
 pub struct PoolStats {
     /// Size of the pool's memory.
     pub size: usize,
-    /// Bytes of the pool handed to the allocator so far (the rest was never
-    /// touched).
+    /// Bytes of the pool the allocator holds now, in live blocks and in
+    /// extents it keeps for reuse; the rest is the pool's free space.
     pub used: usize,
     /// Bytes in live allocations, by size class (includes blocks freed into
     /// other threads' caches).

@@ -48,3 +48,22 @@ pub(crate) fn dax_device_size(file: &File) -> io::Result<usize> {
     let size = std::fs::read_to_string(format!("/sys/dev/char/{major}:{minor}/size"))?;
     size.trim().parse().map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))
 }
+
+/// `MEMBARRIER_CMD_PRIVATE_EXPEDITED` and its registration, from
+/// `<linux/membarrier.h>`.
+const MEMBARRIER_CMD_PRIVATE_EXPEDITED: libc::c_long = 1 << 3;
+const MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED: libc::c_long = 1 << 4;
+
+/// Registers the process for [`membarrier`]; false where the kernel (or a
+/// tool such as valgrind) does not offer it.
+pub(crate) fn membarrier_register() -> bool {
+    // SAFETY: a system call with integer arguments only.
+    unsafe { libc::syscall(libc::SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0 }
+}
+
+/// Makes every running thread of the process execute a full memory barrier
+/// before it returns; false when it could not.
+pub(crate) fn membarrier() -> bool {
+    // SAFETY: a system call with integer arguments only.
+    unsafe { libc::syscall(libc::SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0 }
+}

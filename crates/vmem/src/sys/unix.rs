@@ -112,6 +112,19 @@ pub(crate) fn discard_pages(_addr: *mut u8, _len: usize) -> bool {
     false
 }
 
+/// Without `membarrier`, no process-wide barrier: callers fall back to a
+/// fence on both sides.
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn membarrier_register() -> bool {
+    false
+}
+
+/// See [`membarrier_register`].
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn membarrier() -> bool {
+    false
+}
+
 /// A number that identifies the calling thread among the live threads: the
 /// thread pointer where reading it is one instruction, else `pthread_self`.
 /// Unlike a thread-local variable in a shared library, it costs no call to

@@ -1,0 +1,224 @@
+//! The pool's free space: the ranges of the pool that no jemalloc extent
+//! holds, kept coalesced.
+//!
+//! The extent hooks take every extent from here and give every extent back
+//! here, so a freed extent merges with its free neighbours and with the
+//! never-used tail, and the space skipped to align an extent stays free.
+//! After any churn, once every block is freed and jemalloc has returned its
+//! extents, the pool is one free range again.
+//!
+//! Ranges are kept twice: by start, to merge a returned range with its
+//! neighbours, and by (length, start), to find the smallest range that fits
+//! (best fit, lowest address first), which keeps large ranges whole for
+//! large requests. Offsets are relative to the pool's base.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Mutex, MutexGuard};
+
+/// The free ranges of one pool.
+pub(crate) struct FreeSpace {
+    ranges: Mutex<Ranges>,
+    /// The pool's base address, for alignment.
+    base: usize,
+    len: usize,
+}
+
+#[derive(Default)]
+struct Ranges {
+    /// start → length.
+    by_start: BTreeMap<usize, usize>,
+    /// (length, start).
+    by_len: BTreeSet<(usize, usize)>,
+    free: usize,
+    /// Offsets at and above this were never handed out: their file space is
+    /// the one reserved when the pool was made, and they still read as zero.
+    high_water: usize,
+}
+
+/// A range taken out of the free space.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Taken {
+    pub(crate) offset: usize,
+    /// How many of its first bytes were handed out before (and may since have
+    /// been given back to the file system, or still hold old data); the rest
+    /// was never used.
+    pub(crate) used_before: usize,
+}
+
+impl FreeSpace {
+    /// The free space of a new pool of `len` bytes at `base`: all of it.
+    pub(crate) fn new(base: usize, len: usize) -> Self {
+        let mut ranges = Ranges::default();
+        ranges.insert(0, len);
+        FreeSpace { ranges: Mutex::new(ranges), base, len }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Ranges> {
+        // The ranges are consistent between statements: a panic elsewhere
+        // while the lock was held leaves nothing half done.
+        self.ranges.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Takes `size` bytes whose address is a multiple of `alignment` (a
+    /// power of two): the best-fitting free range, lowest address first.
+    pub(crate) fn take(&self, size: usize, alignment: usize) -> Option<Taken> {
+        if size == 0 || !alignment.is_power_of_two() {
+            return None;
+        }
+        let mut ranges = self.lock();
+        let fit = ranges.by_len.range((size, 0)..).find_map(|&(len, start)| {
+            let aligned = (self.base + start).checked_next_multiple_of(alignment)? - self.base;
+            (aligned.checked_add(size)? <= start + len).then_some((start, aligned))
+        });
+        let (start, aligned) = fit?;
+        Some(ranges.carve(start, aligned, size))
+    }
+
+    /// Takes exactly `[offset, offset + size)` if all of it is free (jemalloc
+    /// growing an extent in place).
+    pub(crate) fn take_at(&self, offset: usize, size: usize) -> Option<Taken> {
+        let end = offset.checked_add(size)?;
+        if size == 0 || end > self.len {
+            return None;
+        }
+        let mut ranges = self.lock();
+        let (&start, &len) = ranges.by_start.range(..=offset).next_back()?;
+        (end <= start + len).then(|| ranges.carve(start, offset, size))
+    }
+
+    /// Returns `[offset, offset + size)`, which was taken, merging it with
+    /// its free neighbours.
+    pub(crate) fn give_back(&self, offset: usize, size: usize) {
+        debug_assert!(offset + size <= self.len);
+        let mut ranges = self.lock();
+        let (mut start, mut end) = (offset, offset + size);
+        if let Some((&before, &before_len)) = ranges.by_start.range(..offset).next_back() {
+            debug_assert!(before + before_len <= offset, "range {offset}+{size} given back twice");
+            if before + before_len == offset {
+                ranges.remove(before, before_len);
+                start = before;
+            }
+        }
+        if let Some(&after_len) = ranges.by_start.get(&end) {
+            ranges.remove(end, after_len);
+            end += after_len;
+        }
+        ranges.insert(start, end - start);
+    }
+
+    /// Bytes no extent holds.
+    pub(crate) fn free_bytes(&self) -> usize {
+        self.lock().free
+    }
+
+    /// The largest free range, in bytes.
+    #[cfg(test)]
+    pub(crate) fn largest(&self) -> usize {
+        self.lock().by_len.last().map_or(0, |&(len, _)| len)
+    }
+}
+
+impl Ranges {
+    fn insert(&mut self, start: usize, len: usize) {
+        self.by_start.insert(start, len);
+        self.by_len.insert((len, start));
+        self.free += len;
+    }
+
+    fn remove(&mut self, start: usize, len: usize) {
+        self.by_start.remove(&start);
+        self.by_len.remove(&(len, start));
+        self.free -= len;
+    }
+
+    /// Takes `[offset, offset + size)` out of the free range at `start`,
+    /// leaving what lies before and after it free.
+    fn carve(&mut self, start: usize, offset: usize, size: usize) -> Taken {
+        let len = self.by_start[&start];
+        self.remove(start, len);
+        if offset > start {
+            self.insert(start, offset - start);
+        }
+        let end = offset + size;
+        if start + len > end {
+            self.insert(end, start + len - end);
+        }
+        let used_before = self.high_water.clamp(offset, end) - offset;
+        self.high_water = self.high_water.max(end);
+        Taken { offset, used_before }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PAGE: usize = 4096;
+    const BASE: usize = 1 << 30;
+
+    #[test]
+    fn freed_ranges_merge_with_their_neighbours_and_the_tail() {
+        let space = FreeSpace::new(BASE, 64 * PAGE);
+        let a = space.take(8 * PAGE, PAGE).unwrap();
+        let b = space.take(8 * PAGE, PAGE).unwrap();
+        let c = space.take(8 * PAGE, PAGE).unwrap();
+        assert_eq!([a.offset, b.offset, c.offset], [0, 8 * PAGE, 16 * PAGE]);
+        assert_eq!(space.largest(), 40 * PAGE);
+        space.give_back(a.offset, 8 * PAGE);
+        space.give_back(c.offset, 8 * PAGE);
+        assert_eq!(space.largest(), 48 * PAGE, "c merged with the tail");
+        space.give_back(b.offset, 8 * PAGE);
+        assert_eq!((space.largest(), space.free_bytes()), (64 * PAGE, 64 * PAGE));
+    }
+
+    #[test]
+    fn best_fit_keeps_large_ranges_whole_and_alignment_gaps_stay_free() {
+        let space = FreeSpace::new(BASE, 64 * PAGE);
+        let hole = space.take(2 * PAGE, PAGE).unwrap();
+        let _pin = space.take(PAGE, PAGE).unwrap();
+        space.give_back(hole.offset, 2 * PAGE);
+        // The 2-page hole fits a 1-page request better than the tail.
+        assert_eq!(space.take(PAGE, PAGE).unwrap().offset, 0);
+        // 16-page alignment skips pages 3..16; they stay free.
+        let aligned = space.take(16 * PAGE, 16 * PAGE).unwrap();
+        assert_eq!(aligned.offset, 16 * PAGE);
+        assert_eq!(space.free_bytes(), 64 * PAGE - 2 * PAGE - 16 * PAGE);
+        assert_eq!(space.take(13 * PAGE, PAGE).unwrap().offset, 3 * PAGE);
+    }
+
+    #[test]
+    fn take_at_grows_in_place_only_into_free_space() {
+        let space = FreeSpace::new(BASE, 16 * PAGE);
+        let first = space.take(4 * PAGE, PAGE).unwrap();
+        assert_eq!(space.take_at(first.offset + 4 * PAGE, 4 * PAGE).unwrap().offset, 4 * PAGE);
+        assert_eq!(space.take_at(6 * PAGE, PAGE), None, "already taken");
+        assert_eq!(space.take_at(12 * PAGE, 8 * PAGE), None, "past the end");
+        assert_eq!(space.take_at(8 * PAGE, 8 * PAGE).unwrap().offset, 8 * PAGE);
+        assert_eq!(space.free_bytes(), 0);
+        assert_eq!(space.take(PAGE, PAGE), None);
+    }
+
+    #[test]
+    fn used_before_counts_the_bytes_below_the_high_water_mark() {
+        let space = FreeSpace::new(BASE, 16 * PAGE);
+        let first = space.take(4 * PAGE, PAGE).unwrap();
+        assert_eq!(first.used_before, 0);
+        space.give_back(first.offset, 4 * PAGE);
+        let again = space.take(6 * PAGE, PAGE).unwrap();
+        assert_eq!((again.offset, again.used_before), (0, 4 * PAGE));
+        let fresh = space.take(PAGE, PAGE).unwrap();
+        assert_eq!(fresh.used_before, 0);
+    }
+
+    #[test]
+    fn impossible_requests_take_nothing() {
+        let space = FreeSpace::new(BASE, 16 * PAGE);
+        assert_eq!(space.take(0, PAGE), None);
+        assert_eq!(space.take(PAGE, 3), None);
+        assert_eq!(space.take(17 * PAGE, PAGE), None);
+        assert_eq!(space.take(PAGE, 1 << 40), None);
+        assert_eq!(space.take(usize::MAX, PAGE), None);
+        assert_eq!(space.take_at(usize::MAX, 2), None);
+        assert_eq!(space.free_bytes(), 16 * PAGE);
+    }
+}

@@ -1,0 +1,392 @@
+//! Which cache is the calling thread's: one [`ThreadCache`] per (thread,
+//! pool), found through a pool's thread slots or a thread-local, registered
+//! with its pool, emptied when its thread exits, and claimable by any thread
+//! of the process when the pool runs out of room.
+//!
+//! Finding the calling thread's cache must not cost a `__tls_get_addr` call
+//! (what a thread-local costs in a shared library such as `libvmem.so` or the
+//! Node addon): each pool keeps a few slots that map a thread's id (its
+//! thread pointer, one instruction) to its cache. A slot is written only by
+//! the thread it names, or claimed while empty, so a thread that finds its
+//! own id in a slot also finds its own cache there. Threads that find no slot
+//! fall back to a thread-local.
+//!
+//! A cache is its owner's alone except while another thread empties it: an
+//! allocation that fails must reclaim what every thread caches for the pool,
+//! including threads that are idle or blocked and will never call again. The
+//! owner marks the cache in use around every use ([`ThreadCache::enter`]);
+//! a reclaiming thread marks it claimed, waits until it is not in use, empties
+//! it and lets it go. The owner's side is two plain stores and a load: the
+//! ordering between its store and load that such a hand-over needs is paid by
+//! the reclaiming thread alone (see [`crate::barrier`]).
+
+use std::cell::{Cell, RefCell};
+use std::ptr::{self, NonNull};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+
+use tikv_jemalloc_sys as jemalloc;
+
+use crate::barrier;
+use crate::ctl;
+use crate::front::FrontCache;
+use crate::log::Level;
+use crate::sizeclass::SizeClasses;
+use crate::sys::unix::thread_id;
+
+/// Threads per pool that find their cache without a thread-local.
+const THREAD_SLOTS: usize = 16;
+
+/// What one thread keeps for one pool.
+pub(crate) struct ThreadCache {
+    /// `MALLOCX_ARENA | MALLOCX_TCACHE` for this thread and pool.
+    pub(crate) flags: i32,
+    tcache: Option<u32>,
+    /// Used only between [`enter`](Self::enter) and [`leave`](Self::leave),
+    /// or by the thread that claimed the cache.
+    pub(crate) front: FrontCache,
+    /// Written by the owner only: it is using the cache.
+    in_use: AtomicBool,
+    /// Written by a reclaiming thread only: it is emptying the cache.
+    claimed: AtomicBool,
+}
+
+impl ThreadCache {
+    /// Marks the cache in use by its owner; false (and not in use) while
+    /// another thread has claimed it.
+    #[inline(always)]
+    pub(crate) fn try_enter(&self) -> bool {
+        self.in_use.store(true, Ordering::Relaxed);
+        barrier::light();
+        if self.claimed.load(Ordering::Acquire) {
+            self.in_use.store(false, Ordering::Release);
+            return false;
+        }
+        true
+    }
+
+    /// Marks the cache in use by its owner, waiting while another thread
+    /// empties it.
+    pub(crate) fn enter(&self) {
+        while !self.try_enter() {
+            while self.claimed.load(Ordering::Acquire) {
+                std::thread::yield_now();
+            }
+        }
+    }
+
+    /// Ends the owner's use.
+    #[inline(always)]
+    pub(crate) fn leave(&self) {
+        self.in_use.store(false, Ordering::Release);
+    }
+}
+
+/// One thread's way to its cache for one pool.
+#[derive(Default)]
+struct ThreadSlot {
+    /// The owner's [`thread_id`], 0 when free.
+    thread: AtomicUsize,
+    cache: AtomicPtr<ThreadCache>,
+}
+
+/// The slot a thread tries for every pool.
+#[inline(always)]
+fn slot_of(thread: usize) -> usize {
+    // Thread pointers differ in their high bits (stacks are megabytes
+    // apart): a multiplicative hash spreads them over the slots.
+    ((thread as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (u64::BITS - THREAD_SLOTS.trailing_zeros())) as usize
+}
+
+/// The thread caches of one pool.
+pub(crate) struct Threads {
+    pool_id: u64,
+    arena: u32,
+    classes: &'static SizeClasses,
+    slots: [ThreadSlot; THREAD_SLOTS],
+    /// Every live cache of the pool; `None` once the pool is gone. Held while
+    /// a cache is registered, released or claimed, so a claimed cache is
+    /// never freed under its claimer.
+    caches: Mutex<Option<Vec<NonNull<ThreadCache>>>>,
+}
+
+// SAFETY: the cache pointers in `caches` are only dereferenced under its
+// lock, by the hand-over rules above; everything else is atomic or immutable.
+unsafe impl Send for Threads {}
+// SAFETY: as above.
+unsafe impl Sync for Threads {}
+
+struct ThreadEntry {
+    pool_id: u64,
+    /// Owned (made by `Box::leak`); the hot path reaches it through
+    /// `LAST_USED` without borrowing `THREAD_CACHES`.
+    cache: NonNull<ThreadCache>,
+    threads: Weak<Threads>,
+}
+
+impl Drop for ThreadEntry {
+    fn drop(&mut self) {
+        // SAFETY: `cache` came from Box::leak and is freed only here, after
+        // its pool (if alive) unlisted it.
+        drop(unsafe { Box::from_raw(self.cache.as_ptr()) });
+    }
+}
+
+/// This thread's caches. Empties those whose pool is still alive at exit.
+struct ThreadCaches(Vec<ThreadEntry>);
+
+impl Drop for ThreadCaches {
+    fn drop(&mut self) {
+        // No later call on this thread may use a cache dropped here.
+        let _ = LAST_USED.try_with(|last| last.set((0, ptr::null_mut())));
+        for entry in self.0.drain(..) {
+            if let Some(threads) = entry.threads.upgrade() {
+                threads.release(entry.cache);
+            }
+        }
+    }
+}
+
+thread_local! {
+    static THREAD_CACHES: RefCell<ThreadCaches> = const { RefCell::new(ThreadCaches(Vec::new())) };
+    /// The pool this thread used last and its cache: the hot path's answer
+    /// in one thread-local read (no destructor, so no lazy registration).
+    static LAST_USED: Cell<(u64, *mut ThreadCache)> = const { Cell::new((0, ptr::null_mut())) };
+}
+
+impl Threads {
+    pub(crate) fn new(pool_id: u64, arena: u32, classes: &'static SizeClasses) -> Self {
+        barrier::init();
+        Threads { pool_id, arena, classes, slots: Default::default(), caches: Mutex::new(Some(Vec::new())) }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Option<Vec<NonNull<ThreadCache>>>> {
+        self.caches.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// `MALLOCX_ARENA | MALLOCX_TCACHE_NONE` for this pool.
+    pub(crate) fn uncached_flags(&self) -> i32 {
+        ctl::mallocx_arena(self.arena) | ctl::MALLOCX_TCACHE_NONE
+    }
+
+    /// The calling thread's cache for this pool (made on its first use), or
+    /// `None` while the thread is exiting.
+    #[inline(always)]
+    pub(crate) fn current(self: &Arc<Self>) -> Option<NonNull<ThreadCache>> {
+        match self.current_from_slot() {
+            Some(cache) => Some(cache),
+            None => self.current_from_thread_local(),
+        }
+    }
+
+    /// The calling thread's id and the one slot of this pool it may hold.
+    #[inline(always)]
+    fn my_slot(&self) -> (usize, &ThreadSlot) {
+        let me = thread_id();
+        (me, &self.slots[slot_of(me)])
+    }
+
+    /// The calling thread's cache if it holds a slot of this pool.
+    #[inline(always)]
+    pub(crate) fn current_from_slot(&self) -> Option<NonNull<ThreadCache>> {
+        let (me, slot) = self.my_slot();
+        // Relaxed: only this thread writes a slot that names it.
+        if slot.thread.load(Ordering::Relaxed) == me {
+            return NonNull::new(slot.cache.load(Ordering::Relaxed));
+        }
+        None
+    }
+
+    #[inline(never)]
+    fn current_from_thread_local(self: &Arc<Self>) -> Option<NonNull<ThreadCache>> {
+        let (last_pool, last_cache) = LAST_USED.with(Cell::get);
+        if last_pool == self.pool_id {
+            return NonNull::new(last_cache);
+        }
+        self.current_slow()
+    }
+
+    #[cold]
+    fn current_slow(self: &Arc<Self>) -> Option<NonNull<ThreadCache>> {
+        let cache = match self.this_thread() {
+            Some(cache) => cache,
+            None => self.register_thread()?,
+        };
+        let _ = LAST_USED.try_with(|last| last.set((self.pool_id, cache.as_ptr())));
+        let (me, slot) = self.my_slot();
+        // While allocations are traced no thread takes a slot, so every call
+        // takes the paths that log.
+        let tracing = crate::log::enabled(Level::Alloc);
+        if !tracing && slot.thread.compare_exchange(0, me, Ordering::Relaxed, Ordering::Relaxed).is_ok() {
+            slot.cache.store(cache.as_ptr(), Ordering::Relaxed);
+        }
+        Some(cache)
+    }
+
+    /// Frees the calling thread's slot, if it holds one (it is exiting).
+    fn leave_slot(&self) {
+        let (me, slot) = self.my_slot();
+        if slot.thread.load(Ordering::Relaxed) == me {
+            slot.cache.store(ptr::null_mut(), Ordering::Relaxed);
+            slot.thread.store(0, Ordering::Relaxed);
+        }
+    }
+
+    /// The calling thread's cache for this pool, if it has one.
+    pub(crate) fn this_thread(&self) -> Option<NonNull<ThreadCache>> {
+        THREAD_CACHES
+            .try_with(|caches| caches.borrow().0.iter().find(|entry| entry.pool_id == self.pool_id).map(|e| e.cache))
+            .ok()
+            .flatten()
+    }
+
+    #[cold]
+    fn register_thread(self: &Arc<Self>) -> Option<NonNull<ThreadCache>> {
+        let mut list = self.lock();
+        let list = list.as_mut()?;
+        let tcache = match ctl::read::<u32>("tcache.create") {
+            Ok(tcache) => Some(tcache),
+            Err(errno) => {
+                crate::vlog!(Level::Basic, "no thread cache for pool {} (error {errno})", self.pool_id);
+                None
+            }
+        };
+        let flags = ctl::mallocx_arena(self.arena) | tcache.map_or(ctl::MALLOCX_TCACHE_NONE, ctl::mallocx_tcache);
+        let cache = Box::new(ThreadCache {
+            flags,
+            tcache,
+            front: FrontCache::new(self.classes),
+            in_use: AtomicBool::new(false),
+            claimed: AtomicBool::new(false),
+        });
+        let cache = NonNull::from(Box::leak(cache));
+        let entry = ThreadEntry { pool_id: self.pool_id, cache, threads: Arc::downgrade(self) };
+        let registered = THREAD_CACHES.try_with(|caches| {
+            let mut caches = caches.borrow_mut();
+            // Forget the entries of pools that are gone (their objects went
+            // with the pool's memory).
+            caches.0.retain(|entry| entry.threads.strong_count() > 0);
+            caches.0.push(entry);
+        });
+        match registered {
+            Ok(()) => {
+                list.push(cache);
+                Some(cache)
+            }
+            // The thread is exiting and `entry` was dropped with the closure
+            // (freeing the cache): do not leave a jemalloc cache behind.
+            Err(_) => {
+                if let Some(tcache) = tcache {
+                    let _ = ctl::write("tcache.destroy", tcache);
+                }
+                None
+            }
+        }
+    }
+
+    /// Frees an object of class `bin` taken out of a front cache to jemalloc.
+    pub(crate) fn give_back(&self, bin: u8, object: NonNull<u8>, flags: i32) {
+        // SAFETY: a live object of this pool's class `bin`; the flags name
+        // its arena.
+        unsafe { jemalloc::sdallocx(object.as_ptr().cast(), self.classes.size_of(bin), flags) };
+    }
+
+    /// Returns everything `cache` holds to the arena: its front cache
+    /// through `flags`, then its jemalloc cache.
+    ///
+    /// # Safety
+    ///
+    /// The caller has `cache` to itself: it is the owner inside
+    /// [`ThreadCache::enter`], or it claimed the cache.
+    unsafe fn empty(&self, cache: NonNull<ThreadCache>, flags: i32) {
+        // SAFETY: exclusive use (caller's contract); the take ends before
+        // jemalloc runs, which may log through a user callback.
+        let (objects, tcache) = unsafe {
+            let cache = &mut *cache.as_ptr();
+            (cache.front.take_all(), cache.tcache)
+        };
+        for (bin, object) in objects {
+            self.give_back(bin, object, flags);
+        }
+        if let Some(tcache) = tcache {
+            let _ = ctl::write("tcache.flush", tcache);
+        }
+    }
+
+    /// Returns the objects the calling thread caches for this pool to the
+    /// arena.
+    pub(crate) fn flush_current_thread(&self) {
+        let Some(cache) = self.this_thread() else { return };
+        // SAFETY: this thread's own cache, alive while its entry is.
+        let owner = unsafe { cache.as_ref() };
+        owner.enter();
+        // SAFETY: entered above.
+        unsafe { self.empty(cache, owner.flags) };
+        owner.leave();
+    }
+
+    /// Returns what every thread caches for this pool to the arena, idle and
+    /// blocked threads included. The caller must not be inside
+    /// [`ThreadCache::enter`] for this pool.
+    pub(crate) fn reclaim_all(&self) {
+        let list = self.lock();
+        let Some(list) = list.as_ref() else { return };
+        // SAFETY (for every dereference below): listed caches stay alive
+        // while the lock is held.
+        for cache in list {
+            unsafe { cache.as_ref() }.claimed.store(true, Ordering::Relaxed);
+        }
+        if !barrier::heavy() {
+            // Without the process-wide barrier an owner's use could be
+            // missed: give the caches back untouched.
+            for cache in list {
+                unsafe { cache.as_ref() }.claimed.store(false, Ordering::Release);
+            }
+            return;
+        }
+        for &cache in list {
+            let claimed = unsafe { cache.as_ref() };
+            while claimed.in_use.load(Ordering::Acquire) {
+                std::thread::yield_now();
+            }
+            // The owner is outside its cache and waits for `claimed` to
+            // clear: only objects freed without its jemalloc cache are right
+            // here, as it may be this very call's caller.
+            // SAFETY: claimed, and the owner left it (above).
+            unsafe { self.empty(cache, self.uncached_flags()) };
+            claimed.claimed.store(false, Ordering::Release);
+        }
+    }
+
+    /// Empties and destroys one thread's cache (the thread is exiting).
+    fn release(&self, cache: NonNull<ThreadCache>) {
+        self.leave_slot();
+        // Holding the lock keeps the arena alive (the pool destroys its arena
+        // only after `destroy_all` took the list) and keeps reclaiming
+        // threads out.
+        let mut list = self.lock();
+        let Some(list) = list.as_mut() else { return };
+        list.retain(|&listed| listed != cache);
+        // SAFETY: the exiting thread's own cache, unlisted, so no other
+        // thread can claim it any more.
+        unsafe {
+            self.empty(cache, cache.as_ref().flags);
+            if let Some(tcache) = cache.as_ref().tcache {
+                let _ = ctl::write("tcache.destroy", tcache);
+            }
+        }
+    }
+
+    /// Destroys every jemalloc cache of the pool, returning their objects to
+    /// the arena; called before the arena is destroyed. Objects in front
+    /// caches go with the pool.
+    pub(crate) fn destroy_all(&self) {
+        for cache in self.lock().take().unwrap_or_default() {
+            // SAFETY: listed caches stay alive while the lock is held; the
+            // tcache index is written once, at registration.
+            if let Some(tcache) = unsafe { cache.as_ref() }.tcache {
+                let _ = ctl::write("tcache.destroy", tcache);
+            }
+        }
+    }
+}
