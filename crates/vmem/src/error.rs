@@ -63,10 +63,13 @@ impl Error {
 
     fn record(errno: i32, message: String) -> Self {
         crate::vlog!(Level::Error, "{message}");
-        LAST_ERROR.with(|last| {
-            let mut last = last.borrow_mut();
-            last.clear();
-            last.push_str(&message);
+        // A thread that is exiting (its thread-locals gone) or inside a log
+        // callback that itself failed keeps its previous message.
+        let _ = LAST_ERROR.try_with(|last| {
+            if let Ok(mut last) = last.try_borrow_mut() {
+                last.clear();
+                last.push_str(&message);
+            }
         });
         Error { errno, message }
     }
@@ -133,7 +136,7 @@ impl From<Error> for std::io::Error {
 /// assert!(vmem::errormsg().contains("/no/such/dir"));
 /// ```
 pub fn errormsg() -> String {
-    LAST_ERROR.with(|last| last.borrow().clone())
+    LAST_ERROR.try_with(|last| last.try_borrow().map(|last| last.clone()).unwrap_or_default()).unwrap_or_default()
 }
 
 /// The `strerror` text of an errno value.

@@ -60,13 +60,18 @@ impl PageMap {
         unsafe { AtomicU8::from_ptr(self.entries.as_mut_ptr().add(page)) }
     }
 
-    /// The entry of the page `ptr` starts on.
+    /// The entry of the page `ptr` starts on, if the map covers it.
     #[inline]
-    fn entry(&self, ptr: *const u8) -> &AtomicU8 {
+    fn entry(&self, ptr: *const u8) -> Option<&AtomicU8> {
         let page = self.page_of(ptr);
-        assert!(page < self.pages, "pointer {ptr:p} outside the page map");
-        // SAFETY: checked just above.
-        unsafe { self.entry_at(page) }
+        // SAFETY: checked first.
+        (page < self.pages).then(|| unsafe { self.entry_at(page) })
+    }
+
+    /// Whether `ptr` lies on a page of the pool.
+    #[inline]
+    pub(crate) fn covers(&self, ptr: *const u8) -> bool {
+        self.entry(ptr).is_some()
     }
 
     /// [`get`](Self::get) without the range check, for the hot path.
@@ -80,18 +85,20 @@ impl PageMap {
         unsafe { self.entry_at(self.page_of(ptr)) }.load(Ordering::Relaxed)
     }
 
-    /// The bin recorded for an object at `ptr` (inside the pool).
+    /// The bin recorded for an object at `ptr`; [`NOT_CACHED`] outside the
+    /// pool.
     #[inline]
     pub(crate) fn get(&self, ptr: *const u8) -> u8 {
         // Relaxed: the allocation that wrote the entry happens before the
         // free that reads it (the caller passed the pointer on somehow).
-        self.entry(ptr).load(Ordering::Relaxed)
+        self.entry(ptr).map_or(NOT_CACHED, |entry| entry.load(Ordering::Relaxed))
     }
 
-    /// Records the bin of an object jemalloc just handed out at `ptr`.
+    /// Records the bin of an object jemalloc just handed out at `ptr`, a
+    /// pointer of the pool.
     #[inline]
     pub(crate) fn set(&self, ptr: *const u8, bin: u8) {
-        let entry = self.entry(ptr);
+        let Some(entry) = self.entry(ptr) else { return };
         // Most allocations land on a page that already says so: reading first
         // keeps the cache line shared between threads.
         if entry.load(Ordering::Relaxed) != bin {

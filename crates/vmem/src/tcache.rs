@@ -25,6 +25,7 @@ use crate::arena;
 use crate::ctl;
 use crate::error::{Error, Result};
 use crate::front::BIN_MAX_OBJECTS;
+use crate::log::Level;
 use crate::pagemap::{PageMap, NOT_CACHED};
 use crate::sizeclass::SizeClasses;
 use crate::threads::{ThreadCache, Threads};
@@ -195,10 +196,27 @@ impl PoolCaches {
         // SAFETY: size is non-zero and the flags name this pool's arena (and
         // this thread's cache for it, entered by the caller).
         let ptr: *mut u8 = unsafe { jemalloc::mallocx(size, flags).cast() };
-        if !ptr.is_null() {
-            self.pages.set(ptr, page_entry);
+        if ptr.is_null() {
+            return ptr;
         }
+        if !self.pages.covers(ptr) {
+            return self.not_in_pool(ptr);
+        }
+        self.pages.set(ptr, page_entry);
         ptr
+    }
+
+    /// A block jemalloc handed out from another arena: it does so on a thread
+    /// whose jemalloc state was torn down (a thread-exit destructor running
+    /// after jemalloc's), whatever arena it is asked for. Not the pool's
+    /// memory, so freed again: the allocation fails.
+    #[cold]
+    fn not_in_pool(&self, ptr: *mut u8) -> *mut u8 {
+        // SAFETY: a live block jemalloc just handed out; freeing it without
+        // naming an arena lets jemalloc find its own.
+        unsafe { jemalloc::dallocx(ptr.cast(), ctl::MALLOCX_TCACHE_NONE) };
+        crate::vlog!(Level::Error, "no pool memory for a thread whose allocator state is gone");
+        std::ptr::null_mut()
     }
 
     /// Frees `ptr`, a live object of this pool.
@@ -263,13 +281,37 @@ impl PoolCaches {
     ///
     /// `ptr` must be a live allocation of this pool.
     unsafe fn realloc_once(&self, ptr: *mut u8, size: usize, extra_flags: i32) -> *mut u8 {
-        let cache = self.threads.current().map(InUse::enter);
-        let flags = cache.as_ref().map_or_else(|| self.threads.uncached_flags(), InUse::flags);
+        let Some(cache) = self.threads.current().map(InUse::enter) else {
+            // SAFETY: forwarded from the caller's contract.
+            return unsafe { self.realloc_by_copy(ptr, size, extra_flags) };
+        };
+        let flags = cache.flags();
         // SAFETY: a live object of this pool (caller's contract); the flags
         // name its arena and this thread's (entered) cache.
         let moved: *mut u8 = unsafe { jemalloc::rallocx(ptr.cast(), size, flags | extra_flags).cast() };
         if !moved.is_null() {
             self.pages.set(moved, NOT_CACHED);
+        }
+        moved
+    }
+
+    /// `realloc` on a thread without caches (it is exiting), where jemalloc
+    /// may have lost track of arenas and `rallocx` could move the block out
+    /// of the pool: allocate, copy, free, each step checked.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must be a live allocation of this pool.
+    #[cold]
+    unsafe fn realloc_by_copy(&self, ptr: *mut u8, size: usize, extra_flags: i32) -> *mut u8 {
+        let moved = self.jemalloc_alloc(size, self.threads.uncached_flags() | extra_flags, NOT_CACHED);
+        if !moved.is_null() {
+            // SAFETY: `ptr` is live (caller's contract) with at least its
+            // usable size; `moved` is a fresh block of at least `size` bytes.
+            unsafe {
+                std::ptr::copy_nonoverlapping(ptr, moved, self.usable_size(ptr).min(size));
+                self.free(NonNull::new_unchecked(ptr));
+            }
         }
         moved
     }

@@ -104,9 +104,10 @@ pub(crate) struct Threads {
     arena: u32,
     classes: &'static SizeClasses,
     slots: [ThreadSlot; THREAD_SLOTS],
-    /// Every live cache of the pool; `None` once the pool is gone. Held while
-    /// a cache is registered, released or claimed, so a claimed cache is
-    /// never freed under its claimer.
+    /// Every live cache of the pool, owned here (made by `Box::leak`);
+    /// `None` once the pool is gone. Held while a cache is registered,
+    /// released or claimed, so a claimed cache is never freed under its
+    /// claimer.
     caches: Mutex<Option<Vec<NonNull<ThreadCache>>>>,
 }
 
@@ -116,20 +117,15 @@ unsafe impl Send for Threads {}
 // SAFETY: as above.
 unsafe impl Sync for Threads {}
 
+/// This thread's way to its cache of one pool. The cache itself belongs to
+/// the pool's list: freed when the thread exits or when the pool goes,
+/// whichever comes first, so a deleted pool leaves only this entry behind.
 struct ThreadEntry {
     pool_id: u64,
-    /// Owned (made by `Box::leak`); the hot path reaches it through
-    /// `LAST_USED` without borrowing `THREAD_CACHES`.
+    /// Reached through `LAST_USED` on the hot path; valid while `threads`
+    /// is alive.
     cache: NonNull<ThreadCache>,
     threads: Weak<Threads>,
-}
-
-impl Drop for ThreadEntry {
-    fn drop(&mut self) {
-        // SAFETY: `cache` came from Box::leak and is freed only here, after
-        // its pool (if alive) unlisted it.
-        drop(unsafe { Box::from_raw(self.cache.as_ptr()) });
-    }
 }
 
 /// This thread's caches. Empties those whose pool is still alive at exit.
@@ -273,12 +269,13 @@ impl Threads {
                 list.push(cache);
                 Some(cache)
             }
-            // The thread is exiting and `entry` was dropped with the closure
-            // (freeing the cache): do not leave a jemalloc cache behind.
+            // The thread is exiting: leave nothing behind.
             Err(_) => {
                 if let Some(tcache) = tcache {
                     let _ = ctl::write("tcache.destroy", tcache);
                 }
+                // SAFETY: made by Box::leak above and never shared.
+                drop(unsafe { Box::from_raw(cache.as_ptr()) });
                 None
             }
         }
@@ -368,25 +365,34 @@ impl Threads {
         let Some(list) = list.as_mut() else { return };
         list.retain(|&listed| listed != cache);
         // SAFETY: the exiting thread's own cache, unlisted, so no other
-        // thread can claim it any more.
+        // thread can claim it any more; made by Box::leak, freed only here.
         unsafe {
             self.empty(cache, cache.as_ref().flags);
             if let Some(tcache) = cache.as_ref().tcache {
                 let _ = ctl::write("tcache.destroy", tcache);
             }
+            drop(Box::from_raw(cache.as_ptr()));
         }
     }
 
-    /// Destroys every jemalloc cache of the pool, returning their objects to
-    /// the arena; called before the arena is destroyed. Objects in front
-    /// caches go with the pool.
+    /// Destroys every cache of the pool, returning the objects of their
+    /// jemalloc caches to the arena; called before the arena is destroyed.
+    /// Objects in front caches go with the pool. Other threads keep a small
+    /// entry for the pool until they next make a cache or exit.
     pub(crate) fn destroy_all(&self) {
         for cache in self.lock().take().unwrap_or_default() {
-            // SAFETY: listed caches stay alive while the lock is held; the
-            // tcache index is written once, at registration.
-            if let Some(tcache) = unsafe { cache.as_ref() }.tcache {
+            // SAFETY: listed caches are alive and owned by the list, which is
+            // gone now: nothing reaches them any more (their threads' entries
+            // find the pool gone).
+            let cache = unsafe { Box::from_raw(cache.as_ptr()) };
+            if let Some(tcache) = cache.tcache {
                 let _ = ctl::write("tcache.destroy", tcache);
             }
         }
+        let _ = THREAD_CACHES.try_with(|caches| {
+            if let Ok(mut caches) = caches.try_borrow_mut() {
+                caches.0.retain(|entry| entry.pool_id != self.pool_id);
+            }
+        });
     }
 }
