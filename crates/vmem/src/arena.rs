@@ -14,11 +14,13 @@ use std::ffi::c_void;
 use std::mem::ManuallyDrop;
 use std::ptr;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use tikv_jemalloc_sys::extent_hooks_t;
 
 use crate::ctl;
 use crate::error::{Error, Result};
+use crate::fork::ForkLocks;
 use crate::log::Level;
 use crate::mapping::PoolMemory;
 use crate::space::{FreeSpace, Taken};
@@ -37,7 +39,7 @@ struct ArenaConfig {
 struct ExtentSource {
     hooks: extent_hooks_t,
     memory: PoolMemory,
-    space: FreeSpace,
+    space: Arc<FreeSpace>,
     /// Whether every range given back so far reads as zero (its pages were
     /// handed back to the file system); false once a discard failed.
     given_back_zero: AtomicBool,
@@ -78,13 +80,19 @@ impl ExtentSource {
         true
     }
 
+    /// Gives pages back to the file system, unless the pool was inherited
+    /// through `fork` (they may hold the parent's blocks); false when not.
+    fn discard(&self, offset: usize, len: usize) -> bool {
+        !self.space.inherited() && self.memory.discard(offset, len)
+    }
+
     /// Returns an extent to the free space; its pages go back to the file
     /// system first when they may hold data (`committed`).
     fn release(&self, addr: *mut c_void, size: usize, committed: bool) {
         let offset = self.offset_of(addr);
         // Discard before the range is free again: afterwards another thread
         // may already have taken it.
-        if committed && self.memory.can_discard() && !self.memory.discard(offset, size) {
+        if committed && !self.discard(offset, size) {
             self.given_back_zero.store(false, Ordering::Relaxed);
         }
         self.space.give_back(offset, size);
@@ -114,7 +122,7 @@ impl Arena {
             split: Some(extent_split),
             merge: Some(extent_merge),
         };
-        let space = FreeSpace::new(memory.base() as usize, memory.len());
+        let space = Arc::new(FreeSpace::new(memory.base() as usize, memory.len()));
         let given_back_zero = AtomicBool::new(discardable);
         let mut source = Box::new(ExtentSource { hooks, memory, space, given_back_zero });
         let config = ArenaConfig { extent_hooks: &mut source.hooks, metadata_use_hooks: false };
@@ -137,6 +145,11 @@ impl Arena {
     /// cached); the rest is free space.
     pub(crate) fn used(&self) -> usize {
         self.source.memory.len() - self.source.space.free_bytes()
+    }
+
+    /// The lock of the pool's free space, to hold across `fork`.
+    pub(crate) fn fork_locks(&self) -> Arc<dyn ForkLocks> {
+        self.source.space.clone()
     }
 
     /// Whether jemalloc still knows this arena with our hooks.
@@ -269,7 +282,7 @@ unsafe extern "C" fn extent_decommit_file(
 ) -> bool {
     // SAFETY: jemalloc passes back the hooks pointer we registered.
     let source = unsafe { ExtentSource::from_hooks(hooks) };
-    !source.memory.discard(source.offset_of(addr) + offset, length)
+    !source.discard(source.offset_of(addr) + offset, length)
 }
 
 unsafe extern "C" fn extent_split(

@@ -43,6 +43,7 @@ mod arena;
 mod barrier;
 mod ctl;
 mod error;
+mod fork;
 mod front;
 #[doc(hidden)]
 pub mod log;
@@ -124,14 +125,15 @@ pub fn init() {
     sizeclass::SizeClasses::get();
 }
 
+/// The reasons for version mismatches made so far (see [`version_message`]).
+type VersionMessages = std::collections::HashMap<(bool, u32), &'static str>;
+static VERSION_MESSAGES: std::sync::Mutex<Option<VersionMessages>> = std::sync::Mutex::new(None);
+
 /// The static reason for a version mismatch, made once per distinct request
 /// and kept for the life of the process (C callers must not free it).
 fn version_message(major: bool, need: u32) -> &'static str {
-    use std::collections::HashMap;
-    use std::sync::Mutex;
-    static MADE: Mutex<Option<HashMap<(bool, u32), &'static str>>> = Mutex::new(None);
-    let mut made = MADE.lock().unwrap_or_else(|e| e.into_inner());
-    made.get_or_insert_with(HashMap::new).entry((major, need)).or_insert_with(|| {
+    let mut made = VERSION_MESSAGES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    made.get_or_insert_with(Default::default).entry((major, need)).or_insert_with(|| {
         let which = if major { "major" } else { "minor" };
         let found = if major { MAJOR_VERSION } else { MINOR_VERSION };
         Box::leak(format!("libvmem {which} version mismatch (need {need}, found {found})").into_boxed_str())

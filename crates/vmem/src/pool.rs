@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::arena::Arena;
 use crate::ctl;
 use crate::error::{Error, Result};
+use crate::fork;
 use crate::log::{self, Level};
 use crate::mapping::{MemoryKind, PoolMemory};
 use crate::registry;
@@ -120,6 +121,9 @@ impl Pool {
         let arena = Arena::new(memory)?;
         let id = NEXT_POOL_ID.fetch_add(1, Ordering::Relaxed);
         let caches = PoolCaches::new(id, arena.index(), base, len)?;
+        // The order in which a pool nests its locks: a thread cache's
+        // jemalloc calls may reach the extent hooks.
+        fork::track(id, vec![caches.fork_locks(), arena.fork_locks()]);
         registry::add(id, base..base + len);
         crate::vlog!(Level::Basic, "pool {id} created at {base:#x} size {len}");
         Ok(Pool { id, base, len, caches, arena })
@@ -455,6 +459,7 @@ impl Drop for Pool {
     fn drop(&mut self) {
         crate::vlog!(Level::Basic, "pool {} deleted", self.id);
         registry::remove(self.id);
+        fork::untrack(self.id);
         // Cached objects go back to the arena before it is destroyed.
         self.caches.destroy_all();
     }

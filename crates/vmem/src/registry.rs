@@ -4,7 +4,7 @@
 use std::ops::Range;
 use std::sync::Mutex;
 
-static LIVE: Mutex<Vec<(u64, Range<usize>)>> = Mutex::new(Vec::new());
+pub(crate) static LIVE: Mutex<Vec<(u64, Range<usize>)>> = Mutex::new(Vec::new());
 
 pub(crate) fn add(pool_id: u64, range: Range<usize>) {
     LIVE.lock().unwrap_or_else(|e| e.into_inner()).push((pool_id, range));

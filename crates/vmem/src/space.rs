@@ -13,7 +13,12 @@
 //! large requests. Offsets are relative to the pool's base.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Mutex, MutexGuard};
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use crate::fork::{ForkLocks, Release};
 
 /// The free ranges of one pool.
 pub(crate) struct FreeSpace {
@@ -21,6 +26,9 @@ pub(crate) struct FreeSpace {
     /// The pool's base address, for alignment.
     base: usize,
     len: usize,
+    /// Set in a child of `fork`: the pool's memory is shared with the
+    /// parent, whose blocks may lie on pages this process thinks free.
+    inherited: AtomicBool,
 }
 
 #[derive(Default)]
@@ -50,13 +58,13 @@ impl FreeSpace {
     pub(crate) fn new(base: usize, len: usize) -> Self {
         let mut ranges = Ranges::default();
         ranges.insert(0, len);
-        FreeSpace { ranges: Mutex::new(ranges), base, len }
+        FreeSpace { ranges: Mutex::new(ranges), base, len, inherited: AtomicBool::new(false) }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Ranges> {
+    fn ranges(&self) -> MutexGuard<'_, Ranges> {
         // The ranges are consistent between statements: a panic elsewhere
         // while the lock was held leaves nothing half done.
-        self.ranges.lock().unwrap_or_else(|e| e.into_inner())
+        self.ranges.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Takes `size` bytes whose address is a multiple of `alignment` (a
@@ -65,7 +73,7 @@ impl FreeSpace {
         if size == 0 || !alignment.is_power_of_two() {
             return None;
         }
-        let mut ranges = self.lock();
+        let mut ranges = self.ranges();
         let fit = ranges.by_len.range((size, 0)..).find_map(|&(len, start)| {
             let aligned = (self.base + start).checked_next_multiple_of(alignment)? - self.base;
             (aligned.checked_add(size)? <= start + len).then_some((start, aligned))
@@ -81,7 +89,7 @@ impl FreeSpace {
         if size == 0 || end > self.len {
             return None;
         }
-        let mut ranges = self.lock();
+        let mut ranges = self.ranges();
         let (&start, &len) = ranges.by_start.range(..=offset).next_back()?;
         (end <= start + len).then(|| ranges.carve(start, offset, size))
     }
@@ -90,7 +98,7 @@ impl FreeSpace {
     /// its free neighbours.
     pub(crate) fn give_back(&self, offset: usize, size: usize) {
         debug_assert!(offset + size <= self.len);
-        let mut ranges = self.lock();
+        let mut ranges = self.ranges();
         let (mut start, mut end) = (offset, offset + size);
         if let Some((&before, &before_len)) = ranges.by_start.range(..offset).next_back() {
             debug_assert!(before + before_len <= offset, "range {offset}+{size} given back twice");
@@ -106,15 +114,34 @@ impl FreeSpace {
         ranges.insert(start, end - start);
     }
 
+    /// Whether this process is a child of the one that made the pool: then
+    /// pages it frees must not go back to the file system, which would
+    /// erase the parent's blocks on them.
+    pub(crate) fn inherited(&self) -> bool {
+        self.inherited.load(Ordering::Relaxed)
+    }
+
     /// Bytes no extent holds.
     pub(crate) fn free_bytes(&self) -> usize {
-        self.lock().free
+        self.ranges().free
     }
 
     /// The largest free range, in bytes.
     #[cfg(test)]
     pub(crate) fn largest(&self) -> usize {
-        self.lock().by_len.last().map_or(0, |&(len, _)| len)
+        self.ranges().by_len.last().map_or(0, |&(len, _)| len)
+    }
+}
+
+impl ForkLocks for FreeSpace {
+    fn hold(&self) -> Release<'_> {
+        let ranges = self.ranges();
+        Box::new(move |in_child| {
+            if in_child {
+                self.inherited.store(true, Ordering::Relaxed);
+            }
+            drop(ranges);
+        })
     }
 }
 

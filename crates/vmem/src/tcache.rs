@@ -329,6 +329,11 @@ impl PoolCaches {
         }
     }
 
+    /// The lock of the pool's thread caches, to hold across `fork`.
+    pub(crate) fn fork_locks(&self) -> Arc<dyn crate::fork::ForkLocks> {
+        self.threads.clone()
+    }
+
     /// Destroys every jemalloc cache of the pool; called before its arena is
     /// destroyed.
     pub(crate) fn destroy_all(&self) {

@@ -23,12 +23,13 @@
 use std::cell::{Cell, RefCell};
 use std::ptr::{self, NonNull};
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
 use tikv_jemalloc_sys as jemalloc;
 
 use crate::barrier;
 use crate::ctl;
+use crate::fork::{ForkLocks, Release};
 use crate::front::FrontCache;
 use crate::log::Level;
 use crate::sizeclass::SizeClasses;
@@ -157,7 +158,7 @@ impl Threads {
     }
 
     fn lock(&self) -> MutexGuard<'_, Option<Vec<NonNull<ThreadCache>>>> {
-        self.caches.lock().unwrap_or_else(|e| e.into_inner())
+        self.caches.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// `MALLOCX_ARENA | MALLOCX_TCACHE_NONE` for this pool.
@@ -394,5 +395,32 @@ impl Threads {
                 caches.0.retain(|entry| entry.pool_id != self.pool_id);
             }
         });
+    }
+}
+
+impl ForkLocks for Threads {
+    /// In the child, the other threads are gone: their caches stay listed,
+    /// to be reclaimed, but no longer in use or claimed, and their slots are
+    /// free (a new thread may get a dead one's id).
+    fn hold(&self) -> Release<'_> {
+        let list = self.lock();
+        Box::new(move |in_child| {
+            if in_child {
+                for cache in list.iter().flatten() {
+                    // SAFETY: listed caches are alive while the lock is held.
+                    let cache = unsafe { cache.as_ref() };
+                    cache.in_use.store(false, Ordering::Relaxed);
+                    cache.claimed.store(false, Ordering::Relaxed);
+                }
+                let me = thread_id();
+                for slot in &self.slots {
+                    if slot.thread.load(Ordering::Relaxed) != me {
+                        slot.cache.store(ptr::null_mut(), Ordering::Relaxed);
+                        slot.thread.store(0, Ordering::Relaxed);
+                    }
+                }
+            }
+            drop(list);
+        })
     }
 }
