@@ -525,7 +525,7 @@ fn property_random_threads_then_everything_freed() {
         failure_persistence: None,
         rng_seed: RngSeed::Fixed(seed),
         // Each case maps a pool and runs threads: keep shrinking bounded.
-        max_shrink_iters: 200,
+        max_shrink_iters: 100,
         ..Config::default()
     };
     let strategy = prop::collection::vec(prop::collection::vec(op(), 1..300), 2..=4);
