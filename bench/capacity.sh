@@ -89,5 +89,5 @@ interleaved-4k|20000 B blocks interleaved with 1 MiB-aligned 1 MiB blocks until 
 interleaved-1m|… then 1 MiB fill|≥ 98 %
 idle-1m|7 threads at once each freed 1/8 of the pool in 64 B objects (shuffled) and stay idle → an 8th thread's 1 MiB fill|≥ 95 %
 churn-1m|mixed churn (80 % ≤ 512 B, 18 % ≤ 16 KiB, 2 % ≤ 512 KiB) on 4 threads, which stay idle → 1 MiB fill|≥ 98 %
-aligned32m|a 4 KiB block, then aligned_alloc(32 MiB alignment, 4096 B), both freed → 4 KiB fill|≥ 99 %
+aligned32m|aligned_alloc(32 MiB alignment, 4096 B) until it fails, freed → 4 KiB fill|≥ 99 %
 EOF
