@@ -272,8 +272,9 @@ fill_next_to_idle_threads(VMEM *vmp, int n, int (*work)(VMEM *vmp, int i))
 	struct helper_arg args[16];
 	for (int i = 0; i < n; i++) {
 		args[i] = (struct helper_arg){&h, i};
-		if (pthread_create(&threads[i], NULL, helper_main, &args[i])) {
-			perror("pthread_create");
+		int rc = pthread_create(&threads[i], NULL, helper_main, &args[i]);
+		if (rc != 0) {
+			fprintf(stderr, "pthread_create: %s\n", strerror(rc));
 			exit(2);
 		}
 	}
@@ -285,9 +286,11 @@ fill_next_to_idle_threads(VMEM *vmp, int n, int (*work)(VMEM *vmp, int i))
 
 	pthread_t measurer;
 	void *result;
-	if (pthread_create(&measurer, NULL, measure_fill_1m, vmp) ||
-		pthread_join(measurer, &result)) {
-		perror("measuring thread");
+	int rc = pthread_create(&measurer, NULL, measure_fill_1m, vmp);
+	if (rc == 0)
+		rc = pthread_join(measurer, &result);
+	if (rc != 0) {
+		fprintf(stderr, "measuring thread: %s\n", strerror(rc));
 		exit(2);
 	}
 	double share = *(double *)result;
