@@ -20,7 +20,6 @@ use tikv_jemalloc_sys::extent_hooks_t;
 
 use crate::ctl;
 use crate::error::{Error, Result};
-use crate::fork::ForkLocks;
 use crate::log::Level;
 use crate::mapping::PoolMemory;
 use crate::space::{FreeSpace, Taken};
@@ -147,9 +146,9 @@ impl Arena {
         self.source.memory.len() - self.source.space.free_bytes()
     }
 
-    /// The lock of the pool's free space, to hold across `fork`.
-    pub(crate) fn fork_locks(&self) -> Arc<dyn ForkLocks> {
-        self.source.space.clone()
+    /// The pool's free space (also its lock, to hold across `fork`).
+    pub(crate) fn space(&self) -> &Arc<FreeSpace> {
+        &self.source.space
     }
 
     /// Whether jemalloc still knows this arena with our hooks.
@@ -318,6 +317,13 @@ unsafe extern "C" fn extent_merge(
 /// pool ever created. It also makes jemalloc ask the hooks for what it needs
 /// rather than for ever larger chunks, and give extents back through
 /// `dalloc` when they decay, so the pool's free space stays whole.
+///
+/// `lg_extent_max_active_fit:1`: jemalloc reuses a cached free extent only
+/// for a request of at least half its size. Otherwise it carves small slabs
+/// and blocks out of large cached extents, scattered where the pool's large
+/// free ranges would be once everything is freed (measured: a 1 MiB fill
+/// after mixed churn reached 92–98 % of the pool with the default, 64×; 100 %
+/// with 2×).
 #[repr(transparent)]
 struct MallocConf(*const libc::c_char);
 
@@ -327,4 +333,4 @@ unsafe impl Sync for MallocConf {}
 #[cfg(not(target_os = "macos"))]
 #[export_name = "_rjem_malloc_conf"]
 #[used]
-static JEMALLOC_MALLOC_CONF: MallocConf = MallocConf(c"retain:false".as_ptr());
+static JEMALLOC_MALLOC_CONF: MallocConf = MallocConf(c"retain:false,lg_extent_max_active_fit:1".as_ptr());

@@ -120,10 +120,10 @@ impl Pool {
         let len = memory.len();
         let arena = Arena::new(memory)?;
         let id = NEXT_POOL_ID.fetch_add(1, Ordering::Relaxed);
-        let caches = PoolCaches::new(id, arena.index(), base, len)?;
+        let caches = PoolCaches::new(id, arena.index(), arena.space().clone(), base, len)?;
         // The order in which a pool nests its locks: a thread cache's
         // jemalloc calls may reach the extent hooks.
-        fork::track(id, vec![caches.fork_locks(), arena.fork_locks()]);
+        fork::track(id, vec![caches.fork_locks(), arena.space().clone()]);
         registry::add(id, base..base + len);
         crate::vlog!(Level::Basic, "pool {id} created at {base:#x} size {len}");
         Ok(Pool { id, base, len, caches, arena })

@@ -28,11 +28,13 @@ use crate::front::BIN_MAX_OBJECTS;
 use crate::log::Level;
 use crate::pagemap::{PageMap, NOT_CACHED};
 use crate::sizeclass::SizeClasses;
+use crate::space::FreeSpace;
 use crate::threads::{ThreadCache, Threads};
 
 /// The caches of one pool and its allocation paths.
 pub(crate) struct PoolCaches {
     arena: u32,
+    space: Arc<FreeSpace>,
     threads: Arc<Threads>,
     classes: &'static SizeClasses,
     pages: PageMap,
@@ -73,12 +75,13 @@ impl Drop for InUse {
 }
 
 impl PoolCaches {
-    /// The caches of pool `pool_id`, whose memory is `[base, base + len)`.
-    pub(crate) fn new(pool_id: u64, arena: u32, base: usize, len: usize) -> Result<Self> {
+    /// The caches of pool `pool_id`, whose arena is `arena` over `space`,
+    /// its memory `[base, base + len)`.
+    pub(crate) fn new(pool_id: u64, arena: u32, space: Arc<FreeSpace>, base: usize, len: usize) -> Result<Self> {
         let classes = SizeClasses::get();
         let pages = PageMap::new(base, len, classes.page_shift())
             .map_err(|err| Error::from_io(&err, format_args!("cannot map the page map of a {len}-byte pool")))?;
-        Ok(PoolCaches { arena, threads: Arc::new(Threads::new(pool_id, arena, classes)), classes, pages })
+        Ok(PoolCaches { arena, space, threads: Arc::new(Threads::new(pool_id, arena, classes)), classes, pages })
     }
 
     /// The fast path of a small allocation: an object from the calling
@@ -128,9 +131,10 @@ impl PoolCaches {
         self.threads.flush_current_thread();
     }
 
-    /// Everything that can make room for an allocation that failed: every
-    /// thread's caches go back to the arena, and the arena returns its free
-    /// extents to the pool, where they merge.
+    /// Everything that can make room for an allocation that failed (or that
+    /// the free space asked to wait for it): every thread's caches go back to
+    /// the arena, and the arena returns its free extents to the pool, where
+    /// they merge.
     #[cold]
     fn make_room(&self) {
         self.threads.reclaim_all();
@@ -146,7 +150,7 @@ impl PoolCaches {
             return ptr;
         }
         self.make_room();
-        self.alloc_once(size, extra_flags)
+        self.space.after_consolidation(|| self.alloc_once(size, extra_flags))
     }
 
     fn alloc_once(&self, size: usize, extra_flags: i32) -> *mut u8 {
@@ -274,7 +278,7 @@ impl PoolCaches {
         }
         self.make_room();
         // SAFETY: as above; `ptr` is still live after a failed rallocx.
-        unsafe { self.realloc_once(ptr, size, extra_flags) }
+        self.space.after_consolidation(|| unsafe { self.realloc_once(ptr, size, extra_flags) })
     }
 
     /// # Safety
