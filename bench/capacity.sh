@@ -88,6 +88,6 @@ largest-half|largest single block of a pool half filled (64 B, 4 KiB, 64 KiB blo
 interleaved-4k|20000 B blocks interleaved with 1 MiB-aligned 1 MiB blocks until full → 4 KiB fill|≥ 99 %
 interleaved-1m|… then 1 MiB fill|≥ 98 %
 idle-1m|7 threads at once each freed 1/8 of the pool in 64 B objects (shuffled) and stay idle → an 8th thread's 1 MiB fill|≥ 95 %
-churn-1m|mixed churn (80 % ≤ 512 B, 18 % ≤ 16 KiB, 2 % ≤ 512 KiB) on 4 threads, which stay idle → 1 MiB fill|≥ 98 %
+churn-1m|mixed churn (80 % ≤ 512 B, 18 % ≤ 16 KiB, 2 % ≤ 512 KiB) on 4 threads, joined → 1 MiB fill|≥ 98 %
 aligned32m|aligned_alloc(32 MiB alignment, 4096 B) until it fails, freed → 4 KiB fill|≥ 99 %
 EOF

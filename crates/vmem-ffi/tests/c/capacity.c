@@ -219,7 +219,7 @@ row_interleaved(void)
 }
 
 /* Helper threads that work (all at once), then stay alive and blocked until
- * released. */
+ * released: row idle-1m. */
 struct helpers {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -393,13 +393,38 @@ churn(VMEM *vmp, int i)
 	return 0;
 }
 
-/* Row: mixed churn on 4 threads (which then stay blocked), all freed; a
- * 1 MiB fill. */
+struct churn_arg {
+	VMEM *vmp;
+	int i;
+};
+
+static void *
+churn_main(void *argp)
+{
+	struct churn_arg *arg = argp;
+	churn(arg->vmp, arg->i);
+	return NULL;
+}
+
+/* Row: mixed churn on 4 threads, all freed, the threads joined (their exit
+ * empties their caches); a 1 MiB fill. */
 static void
 row_churn(void)
 {
 	VMEM *vmp = new_pool();
-	report("churn-1m", fill_next_to_idle_threads(vmp, 4, churn), 98.0);
+	pthread_t threads[4];
+	struct churn_arg args[4];
+	for (int i = 0; i < 4; i++) {
+		args[i] = (struct churn_arg){vmp, i};
+		int rc = pthread_create(&threads[i], NULL, churn_main, &args[i]);
+		if (rc != 0) {
+			fprintf(stderr, "pthread_create: %s\n", strerror(rc));
+			exit(2);
+		}
+	}
+	for (int i = 0; i < 4; i++)
+		pthread_join(threads[i], NULL);
+	report("churn-1m", fill_share(vmp, MIB), 98.0);
 	vmem_delete(vmp);
 }
 
