@@ -7,24 +7,14 @@
 //! After any churn, once every block is freed and jemalloc has returned its
 //! extents, the pool is one free range again.
 //!
-//! A pool whose space is cut up by what other threads cache and by extents
-//! jemalloc keeps would place a large block between them, and lose the rest
-//! of that space for large blocks once they are freed. So the first request
-//! for a large extent (1/64 of the pool or more) after small extents came
-//! and went is refused once ([`FreeSpace::take`]): the allocation path then
-//! consolidates the pool (every thread's caches back to the arena, the
-//! arena's free extents back here) and asks again
-//! ([`FreeSpace::after_consolidation`]), so the block lands in space made
-//! whole.
-//!
+
 //! Ranges are kept twice: by start, to merge a returned range with its
 //! neighbours, and by (length, start), to find the smallest range that fits
 //! (best fit, lowest address first), which keeps large ranges whole for
 //! large requests. Offsets are relative to the pool's base.
 
-use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use crate::fork::{ForkLocks, Release};
@@ -35,9 +25,8 @@ pub(crate) struct FreeSpace {
     /// The pool's base address, for alignment.
     base: usize,
     len: usize,
-    /// Whether small extents were taken or given back since the pool was
-    /// last consolidated.
-    churned: AtomicBool,
+    /// Bytes no extent holds: `Ranges::free`, readable without the lock.
+    free: AtomicUsize,
     /// Set in a child of `fork`: the pool's memory is shared with the
     /// parent, whose blocks may lie on pages this process thinks free.
     inherited: AtomicBool,
@@ -74,7 +63,7 @@ impl FreeSpace {
             ranges: Mutex::new(ranges),
             base,
             len,
-            churned: AtomicBool::new(false),
+            free: AtomicUsize::new(len),
             inherited: AtomicBool::new(false),
         }
     }
@@ -87,19 +76,9 @@ impl FreeSpace {
 
     /// Takes `size` bytes whose address is a multiple of `alignment` (a
     /// power of two): the best-fitting free range, lowest address first.
-    /// `None` when nothing fits, or once when a large request should wait for
-    /// a consolidation (see the module's documentation).
     pub(crate) fn take(&self, size: usize, alignment: usize) -> Option<Taken> {
         if size == 0 || !alignment.is_power_of_two() {
             return None;
-        }
-        if self.is_large(size) {
-            let retrying = CONSOLIDATED_FOR_THIS_CALL.try_with(Cell::get).unwrap_or(true);
-            if !retrying && self.churned.load(Ordering::Relaxed) {
-                return None;
-            }
-        } else {
-            self.churned.store(true, Ordering::Relaxed);
         }
         let mut ranges = self.ranges();
         let fit = ranges.by_len.range((size, 0)..).find_map(|&(len, start)| {
@@ -107,7 +86,9 @@ impl FreeSpace {
             (aligned.checked_add(size)? <= start + len).then_some((start, aligned))
         });
         let (start, aligned) = fit?;
-        Some(ranges.carve(start, aligned, size))
+        let taken = ranges.carve(start, aligned, size);
+        self.free.store(ranges.free, Ordering::Relaxed);
+        Some(taken)
     }
 
     /// Takes exactly `[offset, offset + size)` if all of it is free (jemalloc
@@ -119,16 +100,15 @@ impl FreeSpace {
         }
         let mut ranges = self.ranges();
         let (&start, &len) = ranges.by_start.range(..=offset).next_back()?;
-        (end <= start + len).then(|| ranges.carve(start, offset, size))
+        let taken = (end <= start + len).then(|| ranges.carve(start, offset, size));
+        self.free.store(ranges.free, Ordering::Relaxed);
+        taken
     }
 
     /// Returns `[offset, offset + size)`, which was taken, merging it with
     /// its free neighbours.
     pub(crate) fn give_back(&self, offset: usize, size: usize) {
         debug_assert!(offset + size <= self.len);
-        if !self.is_large(size) {
-            self.churned.store(true, Ordering::Relaxed);
-        }
         let mut ranges = self.ranges();
         let (mut start, mut end) = (offset, offset + size);
         if let Some((&before, &before_len)) = ranges.by_start.range(..offset).next_back() {
@@ -143,21 +123,7 @@ impl FreeSpace {
             end += after_len;
         }
         ranges.insert(start, end - start);
-    }
-
-    /// Whether `size` is a large request: 1/64 of the pool or more.
-    fn is_large(&self, size: usize) -> bool {
-        size >= self.len / 64
-    }
-
-    /// Runs `ask_again` (an allocation) right after the pool was
-    /// consolidated: its large requests are not refused.
-    pub(crate) fn after_consolidation<R>(&self, ask_again: impl FnOnce() -> R) -> R {
-        self.churned.store(false, Ordering::Relaxed);
-        let _ = CONSOLIDATED_FOR_THIS_CALL.try_with(|flag| flag.set(true));
-        let result = ask_again();
-        let _ = CONSOLIDATED_FOR_THIS_CALL.try_with(|flag| flag.set(false));
-        result
+        self.free.store(ranges.free, Ordering::Relaxed);
     }
 
     /// Whether this process is a child of the one that made the pool: then
@@ -167,9 +133,14 @@ impl FreeSpace {
         self.inherited.load(Ordering::Relaxed)
     }
 
-    /// Bytes no extent holds.
+    /// Bytes no extent holds (a snapshot, without waiting for the lock).
     pub(crate) fn free_bytes(&self) -> usize {
-        self.ranges().free
+        self.free.load(Ordering::Relaxed)
+    }
+
+    /// The size of the pool.
+    pub(crate) fn len(&self) -> usize {
+        self.len
     }
 
     /// The largest free range, in bytes.
@@ -177,12 +148,6 @@ impl FreeSpace {
     pub(crate) fn largest(&self) -> usize {
         self.ranges().by_len.last().map_or(0, |&(len, _)| len)
     }
-}
-
-thread_local! {
-    /// Set while the calling thread retries an allocation after a
-    /// consolidation (no destructor, so readable even while a thread exits).
-    static CONSOLIDATED_FOR_THIS_CALL: Cell<bool> = const { Cell::new(false) };
 }
 
 impl ForkLocks for FreeSpace {

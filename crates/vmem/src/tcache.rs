@@ -57,6 +57,10 @@ impl InUse {
         unsafe { self.0.as_ref() }.flags
     }
 
+    fn cache(&self) -> Option<NonNull<ThreadCache>> {
+        Some(self.0)
+    }
+
     /// The front cache, for one operation that calls no jemalloc and no
     /// user code (so no other borrow of it can start meanwhile).
     #[allow(clippy::mut_from_ref)]
@@ -131,36 +135,53 @@ impl PoolCaches {
         self.threads.flush_current_thread();
     }
 
-    /// Everything that can make room for an allocation that failed (or that
-    /// the free space asked to wait for it): every thread's caches go back to
-    /// the arena, and the arena returns its free extents to the pool, where
-    /// they merge.
+    /// Everything that can make room for an allocation that failed (or for
+    /// a large one, after churn): every thread's caches go back to the arena,
+    /// and the arena returns its free extents to the pool, where they merge.
     #[cold]
     fn make_room(&self) {
         self.threads.reclaim_all();
         arena::purge(self.arena);
     }
 
+    /// Makes room before a large allocation (1/64 of the pool or more) when
+    /// free space that jemalloc holds — cached by threads, or in extents it
+    /// keeps for reuse — adds up to 1/32 of the pool. Placed among
+    /// those pieces, the block would cut the pool's free space for good;
+    /// after it, it lands where the pieces merged.
+    #[inline]
+    fn consolidate_before(&self, size: usize) {
+        let len = self.space.len();
+        if size < len / 64 {
+            return;
+        }
+        let held = len - self.space.free_bytes();
+        if held >= len / 32 && held.saturating_sub(self.threads.live_bytes()) >= len / 32 {
+            self.make_room();
+        }
+    }
+
     /// `size` (at least 1) bytes from the pool, or null when it is full.
     /// `extra_flags` are `mallocx` flags: zeroing, alignment.
     #[inline]
     pub(crate) fn alloc(&self, size: usize, extra_flags: i32) -> *mut u8 {
+        self.consolidate_before(size);
         let ptr = self.alloc_once(size, extra_flags);
         if !ptr.is_null() {
             return ptr;
         }
         self.make_room();
-        self.space.after_consolidation(|| self.alloc_once(size, extra_flags))
+        self.alloc_once(size, extra_flags)
     }
 
     fn alloc_once(&self, size: usize, extra_flags: i32) -> *mut u8 {
         let Some(cache) = self.threads.current() else {
-            return self.jemalloc_alloc(size, self.threads.uncached_flags() | extra_flags, NOT_CACHED);
+            return self.jemalloc_alloc(None, size, self.threads.uncached_flags() | extra_flags, NOT_CACHED);
         };
         let cache = InUse::enter(cache);
         let bin = self.classes.bin_of(size);
         if bin == NOT_CACHED || extra_flags & !ctl::MALLOCX_ZERO != 0 {
-            return self.jemalloc_alloc(size, cache.flags() | extra_flags, NOT_CACHED);
+            return self.jemalloc_alloc(cache.cache(), size, cache.flags() | extra_flags, NOT_CACHED);
         }
         let ptr = match cache.front().pop(bin) {
             Some(ptr) => ptr.as_ptr(),
@@ -179,14 +200,14 @@ impl PoolCaches {
     fn refill(&self, cache: &InUse, bin: u8) -> *mut u8 {
         let size = self.classes.size_of(bin);
         let (flags, batch) = (cache.flags(), cache.front().batch(bin));
-        let first = self.jemalloc_alloc(size, flags, bin);
+        let first = self.jemalloc_alloc(cache.cache(), size, flags, bin);
         if first.is_null() {
             return first;
         }
         for _ in 1..batch {
-            let Some(ptr) = NonNull::new(self.jemalloc_alloc(size, flags, bin)) else { break };
+            let Some(ptr) = NonNull::new(self.jemalloc_alloc(cache.cache(), size, flags, bin)) else { break };
             if !cache.front().push(bin, ptr) {
-                self.threads.give_back(bin, ptr, flags);
+                self.threads.give_back(cache.0, bin, ptr, flags);
                 break;
             }
         }
@@ -194,9 +215,10 @@ impl PoolCaches {
     }
 
     /// One object straight from jemalloc, recorded in the page map under
-    /// `page_entry` (its bin, or [`NOT_CACHED`]).
+    /// `page_entry` (its bin, or [`NOT_CACHED`]) and counted as live through
+    /// `cache` (entered by the caller).
     #[inline]
-    fn jemalloc_alloc(&self, size: usize, flags: i32, page_entry: u8) -> *mut u8 {
+    fn jemalloc_alloc(&self, cache: Option<NonNull<ThreadCache>>, size: usize, flags: i32, page_entry: u8) -> *mut u8 {
         // SAFETY: size is non-zero and the flags name this pool's arena (and
         // this thread's cache for it, entered by the caller).
         let ptr: *mut u8 = unsafe { jemalloc::mallocx(size, flags).cast() };
@@ -207,7 +229,28 @@ impl PoolCaches {
             return self.not_in_pool(ptr);
         }
         self.pages.set(ptr, page_entry);
+        let usable = match page_entry {
+            // SAFETY: a live object jemalloc just handed out.
+            NOT_CACHED => unsafe { jemalloc::sallocx(ptr.cast(), 0) },
+            bin => self.classes.size_of(bin),
+        };
+        self.threads.count_live(cache, usable as isize);
         ptr
+    }
+
+    /// Frees a block straight to jemalloc through `flags` (`cache`'s, which
+    /// the caller entered, or none), uncounting it.
+    ///
+    /// # Safety
+    ///
+    /// `object` must be a live allocation of this pool, recorded
+    /// [`NOT_CACHED`] or of a bin that could not take it.
+    unsafe fn jemalloc_free(&self, cache: Option<NonNull<ThreadCache>>, object: NonNull<u8>, flags: i32) {
+        // SAFETY: a live object of this pool (caller's contract).
+        let usable = unsafe { self.usable_size(object.as_ptr()) };
+        // SAFETY: as above; the flags name its arena.
+        unsafe { jemalloc::dallocx(object.as_ptr().cast(), flags) };
+        self.threads.count_live(cache, -(usable as isize));
     }
 
     /// A block jemalloc handed out from another arena: it does so on a thread
@@ -232,8 +275,8 @@ impl PoolCaches {
     pub(crate) unsafe fn free(&self, object: NonNull<u8>) {
         let bin = self.pages.get(object.as_ptr());
         let Some(cache) = self.threads.current() else {
-            // SAFETY: a live object of this pool; the flags name its arena.
-            unsafe { jemalloc::dallocx(object.as_ptr().cast(), self.threads.uncached_flags()) };
+            // SAFETY: a live object of this pool (caller's contract).
+            unsafe { self.jemalloc_free(None, object, self.threads.uncached_flags()) };
             return;
         };
         let cache = InUse::enter(cache);
@@ -250,7 +293,7 @@ impl PoolCaches {
         }
         // SAFETY: a live object of this pool; the flags name its arena and
         // this thread's (entered) cache.
-        unsafe { jemalloc::dallocx(object.as_ptr().cast(), cache.flags()) };
+        unsafe { self.jemalloc_free(cache.cache(), object, cache.flags()) };
     }
 
     /// Gives the older half of a full bin back to jemalloc.
@@ -260,7 +303,7 @@ impl PoolCaches {
         let batch = cache.front().batch(bin);
         let taken = cache.front().take_oldest(bin, &mut oldest[..batch]);
         for &object in &oldest[..taken] {
-            self.threads.give_back(bin, object, cache.flags());
+            self.threads.give_back(cache.0, bin, object, cache.flags());
         }
     }
 
@@ -271,6 +314,7 @@ impl PoolCaches {
     ///
     /// `ptr` must be a live allocation of this pool.
     pub(crate) unsafe fn realloc(&self, ptr: *mut u8, size: usize, extra_flags: i32) -> *mut u8 {
+        self.consolidate_before(size);
         // SAFETY: forwarded from the caller's contract.
         let moved = unsafe { self.realloc_once(ptr, size, extra_flags) };
         if !moved.is_null() {
@@ -278,7 +322,7 @@ impl PoolCaches {
         }
         self.make_room();
         // SAFETY: as above; `ptr` is still live after a failed rallocx.
-        self.space.after_consolidation(|| unsafe { self.realloc_once(ptr, size, extra_flags) })
+        unsafe { self.realloc_once(ptr, size, extra_flags) }
     }
 
     /// # Safety
@@ -290,11 +334,16 @@ impl PoolCaches {
             return unsafe { self.realloc_by_copy(ptr, size, extra_flags) };
         };
         let flags = cache.flags();
-        // SAFETY: a live object of this pool (caller's contract); the flags
-        // name its arena and this thread's (entered) cache.
+        // SAFETY: a live object of this pool (caller's contract).
+        let before = unsafe { self.usable_size(ptr) };
+        // SAFETY: as above; the flags name its arena and this thread's
+        // (entered) cache.
         let moved: *mut u8 = unsafe { jemalloc::rallocx(ptr.cast(), size, flags | extra_flags).cast() };
         if !moved.is_null() {
             self.pages.set(moved, NOT_CACHED);
+            // SAFETY: a live object jemalloc just handed out.
+            let after = unsafe { jemalloc::sallocx(moved.cast(), 0) };
+            self.threads.count_live(cache.cache(), after as isize - before as isize);
         }
         moved
     }
@@ -308,7 +357,7 @@ impl PoolCaches {
     /// `ptr` must be a live allocation of this pool.
     #[cold]
     unsafe fn realloc_by_copy(&self, ptr: *mut u8, size: usize, extra_flags: i32) -> *mut u8 {
-        let moved = self.jemalloc_alloc(size, self.threads.uncached_flags() | extra_flags, NOT_CACHED);
+        let moved = self.jemalloc_alloc(None, size, self.threads.uncached_flags() | extra_flags, NOT_CACHED);
         if !moved.is_null() {
             // SAFETY: `ptr` is live (caller's contract) with at least its
             // usable size; `moved` is a fresh block of at least `size` bytes.

@@ -22,7 +22,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::ptr::{self, NonNull};
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicPtr, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
 use tikv_jemalloc_sys as jemalloc;
@@ -50,6 +50,10 @@ pub(crate) struct ThreadCache {
     in_use: AtomicBool,
     /// Written by a reclaiming thread only: it is emptying the cache.
     claimed: AtomicBool,
+    /// Bytes jemalloc handed out through this cache minus bytes given back
+    /// through it (negative when this thread frees others' blocks); written
+    /// by whoever has the cache, read by anyone.
+    live: AtomicIsize,
 }
 
 impl ThreadCache {
@@ -105,6 +109,9 @@ pub(crate) struct Threads {
     arena: u32,
     classes: &'static SizeClasses,
     slots: [ThreadSlot; THREAD_SLOTS],
+    /// [`ThreadCache::live`] of the calls made without a cache, and of caches
+    /// that are gone.
+    orphaned_live: AtomicIsize,
     /// Every live cache of the pool, owned here (made by `Box::leak`);
     /// `None` once the pool is gone. Held while a cache is registered,
     /// released or claimed, so a claimed cache is never freed under its
@@ -154,7 +161,14 @@ thread_local! {
 impl Threads {
     pub(crate) fn new(pool_id: u64, arena: u32, classes: &'static SizeClasses) -> Self {
         barrier::init();
-        Threads { pool_id, arena, classes, slots: Default::default(), caches: Mutex::new(Some(Vec::new())) }
+        Threads {
+            pool_id,
+            arena,
+            classes,
+            slots: Default::default(),
+            orphaned_live: AtomicIsize::new(0),
+            caches: Mutex::new(Some(Vec::new())),
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, Option<Vec<NonNull<ThreadCache>>>> {
@@ -255,6 +269,7 @@ impl Threads {
             front: FrontCache::new(self.classes),
             in_use: AtomicBool::new(false),
             claimed: AtomicBool::new(false),
+            live: AtomicIsize::new(0),
         });
         let cache = NonNull::from(Box::leak(cache));
         let entry = ThreadEntry { pool_id: self.pool_id, cache, threads: Arc::downgrade(self) };
@@ -282,11 +297,41 @@ impl Threads {
         }
     }
 
-    /// Frees an object of class `bin` taken out of a front cache to jemalloc.
-    pub(crate) fn give_back(&self, bin: u8, object: NonNull<u8>, flags: i32) {
+    /// Counts `bytes` that jemalloc handed out (or, negative, took back)
+    /// through `cache`, which the caller has to itself, or without a cache.
+    pub(crate) fn count_live(&self, cache: Option<NonNull<ThreadCache>>, bytes: isize) {
+        match cache {
+            Some(cache) => {
+                // SAFETY: a live cache the caller has to itself.
+                let live = unsafe { &cache.as_ref().live };
+                live.store(live.load(Ordering::Relaxed).wrapping_add(bytes), Ordering::Relaxed);
+            }
+            None => {
+                self.orphaned_live.fetch_add(bytes, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Bytes in blocks jemalloc has handed out and not taken back (front
+    /// caches included), a snapshot.
+    pub(crate) fn live_bytes(&self) -> usize {
+        let list = self.lock();
+        let cached = list.iter().flatten().map(|cache| {
+            // SAFETY: listed caches are alive while the lock is held.
+            unsafe { cache.as_ref() }.live.load(Ordering::Relaxed)
+        });
+        let total = cached.fold(self.orphaned_live.load(Ordering::Relaxed), isize::wrapping_add);
+        usize::try_from(total).unwrap_or(0)
+    }
+
+    /// Frees an object of class `bin` taken out of `cache`'s front cache to
+    /// jemalloc.
+    pub(crate) fn give_back(&self, cache: NonNull<ThreadCache>, bin: u8, object: NonNull<u8>, flags: i32) {
+        let size = self.classes.size_of(bin);
         // SAFETY: a live object of this pool's class `bin`; the flags name
         // its arena.
-        unsafe { jemalloc::sdallocx(object.as_ptr().cast(), self.classes.size_of(bin), flags) };
+        unsafe { jemalloc::sdallocx(object.as_ptr().cast(), size, flags) };
+        self.count_live(Some(cache), -(size as isize));
     }
 
     /// Returns everything `cache` holds to the arena: its front cache
@@ -304,7 +349,7 @@ impl Threads {
             (cache.front.take_all(), cache.tcache)
         };
         for (bin, object) in objects {
-            self.give_back(bin, object, flags);
+            self.give_back(cache, bin, object, flags);
         }
         if let Some(tcache) = tcache {
             let _ = ctl::write("tcache.flush", tcache);
@@ -372,6 +417,8 @@ impl Threads {
             if let Some(tcache) = cache.as_ref().tcache {
                 let _ = ctl::write("tcache.destroy", tcache);
             }
+            let residue = cache.as_ref().live.load(Ordering::Relaxed);
+            self.orphaned_live.fetch_add(residue, Ordering::Relaxed);
             drop(Box::from_raw(cache.as_ptr()));
         }
     }
