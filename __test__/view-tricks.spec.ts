@@ -153,9 +153,9 @@ for (const [name, trick] of Object.entries(tricks)) {
         } catch (err) { outcome = err.name + ':' + (err.code ?? '') }
         // What a wrong size class or a wrong offset would misplace.
         const after = []
+        for (let i = 0; i < 8; i++) after.push(pool.malloc(500).fill(0xdd))
         for (let i = 0; i < 64; i++) after.push(pool.malloc(16).fill(0xee))
         for (let i = 0; i < 8; i++) after.push(pool.malloc(8).fill(0xed))
-        for (let i = 0; i < 8; i++) after.push(pool.malloc(500).fill(0xdd))
         for (let i = 0; i < 2; i++) after.push(pool.malloc(1 << 20).fill(0xcc))
         if (restore) restore()
         const live = [...neighbours, big, ...after]
