@@ -445,8 +445,8 @@ const utf8 = new TextEncoder()
  *
  * **Do not `postMessage` or `structuredClone` a view.** A view's `buffer` is
  * the whole pool, and Node.js clones a typed array together with its whole
- * buffer: posting a 16-byte view of a 1 GiB pool copies 1 GiB (about a second,
- * and 2 GiB more memory), and the worker gets a private copy, not the block.
+ * buffer: posting a 16-byte view of a 1 GiB pool copies 1 GiB (seconds, and
+ * 2 GiB more memory), and the worker gets a private copy, not the block.
  * No Node.js version offers a way to make such a clone fail
  * (`markAsUncloneable` does not apply to ArrayBuffers). Post the bytes you
  * mean instead, e.g. `postMessage(view.slice())`, or hand the block's
