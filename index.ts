@@ -94,6 +94,15 @@ const { ceil, clz32, floor, max, min } = Math
 const { isInteger, isSafeInteger } = Number
 const { defineProperty } = Object
 const U8 = Uint8Array
+const codePointAt = uncurry(String.prototype.codePointAt as (this: string, pos: number) => number | undefined)
+const utf8ByteLength = Buffer.byteLength
+const encodeInto = uncurry(
+  TextEncoder.prototype.encodeInto as (
+    this: InstanceType<typeof TextEncoder>,
+    s: string,
+    into: Uint8Array,
+  ) => { read: number; written: number },
+)
 const U32 = Uint32Array
 const WeakSetHas = uncurry(WeakSet.prototype.has as (this: WeakSet<object>, value: object) => boolean)
 const WeakSetAdd = uncurry(WeakSet.prototype.add as (this: WeakSet<object>, value: object) => WeakSet<object>)
@@ -770,9 +779,9 @@ export class Pool {
   strdup(s: string): Uint8Array {
     this.#use()
     checkString('s', s)
-    const length = Buffer.byteLength(s, 'utf8')
+    const length = utf8ByteLength(s, 'utf8')
     const view = this.malloc(length + 1)
-    utf8.encodeInto(s, view)
+    encodeInto(utf8, s, view)
     view[length] = 0
     return view
   }
@@ -784,12 +793,19 @@ export class Pool {
   wcsdup(s: string): Uint32Array {
     const handle = this.#use()
     checkString('s', s)
-    const codePoints = Array.from(s, (char) => char.codePointAt(0) as number)
-    const count = codePoints.length + 1
+    // Code points counted, then written, through the captured codePointAt: no
+    // user code (a replaced string iterator, Array.from or set) runs between
+    // the handle check and the view's registration.
+    let count = 1
+    for (let i = 0; i < s.length; count++) i += (codePointAt(s, i) as number) > 0xffff ? 2 : 1
     const offset = this.#allocate(handle, () => hot.poolAlignedAlloc(handle, 4, count * 4))
     if (offset < 0) throw lastError()
     const view = new U32(this.#memory as ArrayBuffer, offset, count)
-    view.set(codePoints)
+    for (let i = 0, n = 0; i < s.length; n++) {
+      const codePoint = codePointAt(s, i) as number
+      view[n] = codePoint
+      i += codePoint > 0xffff ? 2 : 1
+    }
     view[count - 1] = 0
     this.#live.set(offset, view)
     return view

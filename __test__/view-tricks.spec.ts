@@ -188,3 +188,34 @@ for (const [name, trick] of Object.entries(tricks)) {
     )
   })
 }
+
+test('wcsdup and strdup run no user code between the handle check and the new view', (t) => {
+  // Before: wcsdup went through the string iterator (Array.from) after
+  // checking the pool; an iterator that deleted the pool and made another
+  // (same handle) got the block allocated in the other pool and leaked there.
+  const run = runIsolated<{ wide: number[]; narrow: number[]; otherAllocated: number; deleted: boolean }>(`
+    const pool = Pool.create('/dev/shm', MIN_POOL)
+    let other = null
+    const take = () => {
+      if (other === null) { pool.delete(); other = Pool.create('/dev/shm', MIN_POOL) }
+    }
+    const iterator = String.prototype[Symbol.iterator]
+    String.prototype[Symbol.iterator] = function () { take(); return iterator.call(this) }
+    const { byteLength } = Buffer
+    Buffer.byteLength = (...args) => { take(); return byteLength(...args) }
+    const { encodeInto } = TextEncoder.prototype
+    TextEncoder.prototype.encodeInto = function (...args) { take(); return encodeInto.apply(this, args) }
+    let wide = [], narrow = []
+    try { wide = [...new Uint32Array(pool.wcsdup('h\u00e9\u{1F600}'))] } catch (err) { wide = [err.code] }
+    try { narrow = [...new Uint8Array(pool.strdup('h\u00e9'))] } catch (err) { narrow = [err.code] }
+    String.prototype[Symbol.iterator] = iterator
+    const otherAllocated = other === null ? 0 : other.stats().allocated
+    report({ wide, narrow, otherAllocated, deleted: pool.deleted })
+  `)
+  t.is(run.signal, null, run.ending)
+  t.deepEqual(
+    run.result,
+    { wide: [0x68, 0xe9, 0x1f600, 0], narrow: [0x68, 0xc3, 0xa9, 0], otherAllocated: 0, deleted: false },
+    run.ending,
+  )
+})
