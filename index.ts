@@ -62,7 +62,6 @@ const hot = binding as unknown as HotCalls
 function uncurry<This, Args extends unknown[], R>(
   fn: (this: This, ...args: Args) => R,
 ): (self: This, ...args: Args) => R {
-  // eslint-disable-next-line @typescript-eslint/unbound-method
   return Function.prototype.call.bind(fn) as unknown as (self: This, ...args: Args) => R
 }
 

@@ -90,7 +90,8 @@ impl PoolSlot {
         self.with(|pool| (pool.base() as usize, pool.size()))
     }
 
-    /// Drops the pool now (its views must be detached already).
+    /// Drops the pool now (its views must be detached already), and lets
+    /// its region buffer, if any, go.
     pub(crate) fn delete(&self) {
         let pool = self.pool.borrow_mut().take();
         drop(pool);
