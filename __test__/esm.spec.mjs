@@ -23,6 +23,11 @@ test('ESM import gives the whole API, named and default', (t) => {
   t.throws(() => Pool.create('/dev/shm', 1), { instanceOf: VmemError })
 })
 
+test('every export of the CommonJS module is a named ESM export', async (t) => {
+  const named = await import('../index.mjs')
+  for (const key of Object.keys(vmem)) t.is(named[key], vmem[key], key)
+})
+
 test('the package name resolves to the ESM entry', async (t) => {
   const byName = await import('vmem')
   t.is(byName.Pool, Pool)
