@@ -547,6 +547,10 @@ export class Pool {
    * is refused with `EBUSY`. (The C and Rust faces keep libvmem's behaviour
    * there: they allow it, and `check` reports both pools inconsistent.)
    *
+   * Do not pass a `WebAssembly.Memory`'s buffer: growing the memory detaches
+   * it (Node.js 24 aborts then, the buffer being pinned), and no JavaScript
+   * check can tell such a buffer from another.
+   *
    * @throws {@link VmemError} `EINVAL` when the interior is smaller than
    * {@link MIN_POOL}; `EBUSY` when the buffer overlaps the memory of a live
    * pool.
