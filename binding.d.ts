@@ -18,9 +18,15 @@ export declare function createPool(dir: string, size: number): number
 /**
  * `vmem_create_in_region` over the page-aligned interior of `region` that
  * starts past its first byte (so the pool's ArrayBuffer never starts where
- * the caller's does); a handle, or -1 on failure.
+ * the caller's does); a handle, or -1 on failure. Refuses (`EBUSY`) memory
+ * that a live pool of the process already uses: two pools over one buffer,
+ * or a pool inside another pool's memory, would hand out the same bytes
+ * twice or outlive the memory they run in.
+ *
+ * `buffer` is `region`'s ArrayBuffer or SharedArrayBuffer: the pool holds a
+ * strong reference to it until the pool is dropped.
  */
-export declare function createPoolInRegion(region: Uint8Array): number
+export declare function createPoolInRegion(region: Uint8Array, buffer: object): number
 
 /** The calling thread's last error message (`vmem_errormsg`). */
 export declare function errormsg(): string
@@ -61,6 +67,12 @@ export interface NativeStats {
   /** Frees so far. */
   ndalloc: number
 }
+
+/**
+ * The system's page size in bytes (4096 on most Linux systems, 16384 on
+ * Apple Silicon).
+ */
+export declare function pageSizeBytes(): number
 
 /** `vmem_check`: 1 consistent, 0 inconsistent, -1 the check could not run. */
 export declare function poolCheck(handle: number): number

@@ -843,6 +843,7 @@ module.exports.lastErrno = nativeBinding.lastErrno
 module.exports.MAJOR_VERSION = nativeBinding.MAJOR_VERSION
 module.exports.MIN_POOL = nativeBinding.MIN_POOL
 module.exports.MINOR_VERSION = nativeBinding.MINOR_VERSION
+module.exports.pageSizeBytes = nativeBinding.pageSizeBytes
 module.exports.poolCheck = nativeBinding.poolCheck
 module.exports.poolDelete = nativeBinding.poolDelete
 module.exports.poolMemory = nativeBinding.poolMemory

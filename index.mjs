@@ -5,6 +5,7 @@ export const {
   Pool,
   VmemError,
   MIN_POOL,
+  PAGE_SIZE,
   MAJOR_VERSION,
   MINOR_VERSION,
   setFuncs,

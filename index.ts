@@ -51,15 +51,91 @@ interface HotCalls {
 }
 const hot = binding as unknown as HotCalls
 
+// Built-ins captured when this module loads. Whatever user code redefines
+// later — a property of a view (`byteLength`, `byteOffset`, ...), a prototype
+// (`Map.prototype.get`, `Array.prototype.pop`, a view's prototype chain), a
+// global (`Math.clz32`, `Uint8Array`) — the library reads the internal slots
+// of views and buffers and runs its own bookkeeping unchanged, so no trick
+// can make it free, reuse or hand out the wrong block.
+
+/** `fn` as a plain function taking its `this` first (Node.js's uncurryThis). */
+function uncurry<This, Args extends unknown[], R>(
+  fn: (this: This, ...args: Args) => R,
+): (self: This, ...args: Args) => R {
+  return Function.prototype.call.bind(fn) as unknown as (self: This, ...args: Args) => R
+}
+
+function intrinsicGetter<T>(proto: object, name: string | symbol): ((self: unknown) => T) | undefined {
+  const get = Object.getOwnPropertyDescriptor(proto, name)?.get
+  return get === undefined ? undefined : uncurry(get as (this: unknown) => T)
+}
+
+const TypedArrayPrototype: object = Object.getPrototypeOf(Uint8Array.prototype) as object
+/** The name of a typed array's class, or undefined for anything else (never throws). */
+const typedArrayTag = intrinsicGetter<string | undefined>(TypedArrayPrototype, Symbol.toStringTag)!
+/** A typed array's real byteOffset and byteLength, from its internal slots. */
+const typedArrayByteOffset = intrinsicGetter<number>(TypedArrayPrototype, 'byteOffset')!
+const typedArrayByteLength = intrinsicGetter<number>(TypedArrayPrototype, 'byteLength')!
+/** Throw a TypeError unless given a real ArrayBuffer (or SharedArrayBuffer). */
+const arrayBufferByteLength = intrinsicGetter<number>(ArrayBuffer.prototype, 'byteLength')!
+const sharedArrayBufferByteLength =
+  typeof SharedArrayBuffer === 'undefined'
+    ? undefined
+    : intrinsicGetter<number>(SharedArrayBuffer.prototype, 'byteLength')
+/** Whether a buffer can change length (absent on Node.js versions without resizable buffers). */
+const arrayBufferResizable = intrinsicGetter<boolean>(ArrayBuffer.prototype, 'resizable')
+const sharedArrayBufferGrowable =
+  typeof SharedArrayBuffer === 'undefined'
+    ? undefined
+    : intrinsicGetter<boolean>(SharedArrayBuffer.prototype, 'growable')
+
+const { ceil, clz32, floor, max, min } = Math
+const { isInteger, isSafeInteger } = Number
+const { defineProperty } = Object
+const U8 = Uint8Array
+const codePointAt = uncurry(String.prototype.codePointAt as (this: string, pos: number) => number | undefined)
+const utf8ByteLength = Buffer.byteLength
+const encodeInto = uncurry(
+  TextEncoder.prototype.encodeInto as (
+    this: InstanceType<typeof TextEncoder>,
+    s: string,
+    into: Uint8Array,
+  ) => { read: number; written: number },
+)
+const U32 = Uint32Array
+const WeakSetHas = uncurry(WeakSet.prototype.has as (this: WeakSet<object>, value: object) => boolean)
+const WeakSetAdd = uncurry(WeakSet.prototype.add as (this: WeakSet<object>, value: object) => WeakSet<object>)
+
+/**
+ * A Map whose methods are the ones Map.prototype had when this module
+ * loaded, as Node.js's own SafeMap: later changes to Map.prototype do not
+ * reach it.
+ */
+class SafeMap<K, V> extends Map<K, V> {}
+for (const key of Reflect.ownKeys(Map.prototype)) {
+  if (key !== 'constructor') {
+    defineProperty(SafeMap.prototype, key, Object.getOwnPropertyDescriptor(Map.prototype, key)!)
+  }
+}
+Object.freeze(SafeMap.prototype)
+
 /** The smallest pool size: 14 MiB (libvmem's `VMEM_MIN_POOL`). */
 export const MIN_POOL: number = binding.MIN_POOL
+/**
+ * The system's page size in bytes (4096 on most Linux systems, 16384 on Apple
+ * Silicon). A pool made by {@link Pool.createInRegion} starts at the first
+ * page boundary past the region's first byte, so a region needs
+ * `MIN_POOL + PAGE_SIZE` bytes to hold the smallest pool.
+ */
+export const PAGE_SIZE: number = binding.pageSizeBytes()
 /** The major version of the libvmem API this package provides. */
 export const MAJOR_VERSION: number = binding.MAJOR_VERSION
 /** The minor version of the libvmem API this package provides. */
 export const MINOR_VERSION: number = binding.MINOR_VERSION
 
 /** The errno names a {@link VmemError} carries. */
-export type VmemErrorCode = 'EINVAL' | 'ENOMEM' | 'ENOENT' | 'ENOTDIR' | 'EACCES' | 'ENOSPC' | (string & {})
+export type VmemErrorCode =
+  'EINVAL' | 'ENOMEM' | 'ENOENT' | 'ENOTDIR' | 'EACCES' | 'ENOSPC' | 'EBUSY' | (string & {})
 
 /**
  * An error reported by the pool library: an errno name and number, and the
@@ -138,7 +214,7 @@ function outOfRange(name: string, range: string, value: unknown): RangeError {
 /** A byte count or count: an integer from 0 to 2^53 - 1. */
 function checkCount(name: string, value: unknown): number {
   if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value)
-  if (!Number.isSafeInteger(value) || value < 0) {
+  if (!isSafeInteger(value) || value < 0) {
     throw outOfRange(name, 'an integer >= 0 and <= 9007199254740991', value)
   }
   return value
@@ -146,7 +222,7 @@ function checkCount(name: string, value: unknown): number {
 
 function checkUint32(name: string, value: unknown): number {
   if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value)
-  if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) {
+  if (!isInteger(value) || value < 0 || value > 0xffffffff) {
     throw outOfRange(name, 'an integer >= 0 and <= 4294967295', value)
   }
   return value
@@ -230,23 +306,96 @@ export function errormsg(): string {
   return binding.errormsg()
 }
 
+/** Plain ArrayBuffers that hold (or held) a region pool: never detached. */
+const pinnedRegions = new WeakSet<object>()
+
+function regionPinned(): VmemError {
+  return errnoError(EINVAL, 'this ArrayBuffer holds a vmem pool and cannot be transferred')
+}
+
+type Transfer = (this: ArrayBuffer, newLength?: number) => ArrayBuffer
+const transferMethods = ['transfer', 'transferToFixedLength'] as const
+
 /**
- * Keeps a region's ArrayBuffer from being detached while a pool lives in it:
- * postMessage and structuredClone refuse it, and so do `transfer()` and
- * `transferToFixedLength()` (Node.js 24 refuses those by itself; 22 does not).
+ * Whether `ArrayBuffer.prototype.transfer` detaches a buffer marked
+ * untransferable (Node.js 22 does; 24 refuses by itself; 20 has no
+ * `transfer`).
+ */
+function transferIgnoresUntransferable(): boolean {
+  const transfer = (ArrayBuffer.prototype as unknown as Record<string, Transfer | undefined>).transfer
+  if (typeof transfer !== 'function') return false
+  const probe = new ArrayBuffer(8)
+  markAsUntransferable(probe)
+  try {
+    Reflect.apply(transfer, probe, [])
+    return true
+  } catch {
+    return false
+  }
+}
+
+// Where Node.js would let `transfer()` move a region's memory away from under
+// its pool (a use after free), `transfer` and `transferToFixedLength` refuse
+// the buffers that hold a pool and behave as before for every other buffer.
+if (transferIgnoresUntransferable()) {
+  const prototype = ArrayBuffer.prototype as unknown as Record<string, Transfer | undefined>
+  for (const name of transferMethods) {
+    const original = prototype[name]
+    if (typeof original !== 'function') continue
+    const guarded = {
+      [name](this: ArrayBuffer, ...args: [number?]): ArrayBuffer {
+        if (typeof this === 'object' && this !== null && WeakSetHas(pinnedRegions, this)) throw regionPinned()
+        return Reflect.apply(original, this, args) as ArrayBuffer
+      },
+    }[name]
+    defineProperty(prototype, name, { value: guarded, writable: true, enumerable: false, configurable: true })
+  }
+}
+
+/**
+ * Keeps a region's ArrayBuffer from being detached while a pool lives in it,
+ * and afterwards: postMessage and structuredClone refuse to transfer it, and
+ * so do `transfer()` and `transferToFixedLength()`.
  */
 function pin(region: ArrayBuffer): void {
   markAsUntransferable(region)
-  const refuse = (): never => {
-    throw errnoError(EINVAL, 'this ArrayBuffer holds a vmem pool and cannot be transferred')
+  WeakSetAdd(pinnedRegions, region)
+}
+
+/** Whether `value` is a real ArrayBuffer (not a SharedArrayBuffer, not a look-alike). */
+function isArrayBuffer(value: unknown): value is ArrayBuffer {
+  try {
+    arrayBufferByteLength(value)
+    return true
+  } catch {
+    return false
   }
-  for (const method of ['transfer', 'transferToFixedLength']) {
-    if (method in region) Object.defineProperty(region, method, { value: refuse, configurable: true })
+}
+
+/** Whether `value` is a real SharedArrayBuffer. */
+function isSharedArrayBuffer(value: unknown): value is SharedArrayBuffer {
+  if (sharedArrayBufferByteLength === undefined) return false
+  try {
+    sharedArrayBufferByteLength(value)
+    return true
+  } catch {
+    return false
   }
 }
 
 /** Forgets the handles of pools collected without `delete()`. */
 const collected = new FinalizationRegistry<number>((handle) => binding.poolRelease(handle))
+const registerCollected = uncurry(
+  FinalizationRegistry.prototype.register as (
+    this: FinalizationRegistry<number>,
+    target: object,
+    held: number,
+    token: object,
+  ) => void,
+)
+const unregisterCollected = uncurry(
+  FinalizationRegistry.prototype.unregister as (this: FinalizationRegistry<number>, token: object) => boolean,
+)
 
 const poolDeleted = (): VmemError => errnoError(EINVAL, 'the pool was deleted')
 
@@ -264,9 +413,9 @@ const SMALL_MAX = (7 * PAGE) / 2
  */
 function sizeClass(size: number): number {
   if (size <= 8) return 8
-  if (size > SMALL_MAX) return Math.ceil(size / PAGE) * PAGE
+  if (size > SMALL_MAX) return ceil(size / PAGE) * PAGE
   // Small integers: shifts and masks, no floating point on the hot path.
-  const spacing = 1 << Math.max(4, 29 - Math.clz32(size - 1))
+  const spacing = 1 << max(4, 29 - clz32(size - 1))
   return (size + spacing - 1) & -spacing
 }
 
@@ -280,6 +429,16 @@ const REUSE_PER_CLASS = 64
 /** …and at most this share of the pool, or this many bytes, in all. */
 const REUSE_POOL_SHARE = 1 / 32
 const REUSE_MAX_BYTES = 16 * 1024 * 1024
+const F64 = Float64Array
+
+/**
+ * Offsets kept for reuse in one size class: a fixed stack in a typed array,
+ * which no prototype change reaches (an Array's `pop` could be replaced).
+ */
+class OffsetStack {
+  readonly offsets = new F64(REUSE_PER_CLASS)
+  count = 0
+}
 const utf8 = new TextEncoder()
 
 /**
@@ -288,7 +447,18 @@ const utf8 = new TextEncoder()
  * Allocations are views straight over the pool's memory. Every misuse — a
  * double free, a subarray, another pool's view, a call after
  * {@link Pool.delete} — throws instead of corrupting anything; after
- * `delete()` every view of the pool reads as length 0.
+ * `delete()` every view of the pool reads as length 0. The library reads a
+ * view's offset and length from its internal slots, so redefining
+ * `byteLength` or `byteOffset` on a view (or on a prototype) changes nothing.
+ *
+ * **Do not `postMessage` or `structuredClone` a view.** A view's `buffer` is
+ * the whole pool, and Node.js clones a typed array together with its whole
+ * buffer: posting a 16-byte view of a 1 GiB pool copies 1 GiB (seconds, and
+ * 2 GiB more memory), and the worker gets a private copy, not the block.
+ * No Node.js version offers a way to make such a clone fail
+ * (`markAsUncloneable` does not apply to ArrayBuffers). Post the bytes you
+ * mean instead, e.g. `postMessage(view.slice())`, or hand the block's
+ * position and let the other thread read it from memory it shares.
  *
  * @example
  * ```ts
@@ -308,7 +478,7 @@ export class Pool {
    * shrinks and regrows a Map on every delete-then-set of its last entries,
    * which made a malloc/free pair 3× slower.
    */
-  readonly #live = new Map<number, PoolView | null>()
+  readonly #live = new SafeMap<number, PoolView | null>()
   readonly #size: number
   /**
    * Offsets of freed allocations by size class, still allocated natively:
@@ -316,11 +486,11 @@ export class Pool {
    * native code, which costs more than the allocation itself. Emptied
    * before anything that must see them freed (stats, out of memory).
    */
-  readonly #reuse = new Map<number, number[]>()
+  readonly #reuse = new SafeMap<number, OffsetStack>()
   #reuseBytes = 0
   readonly #reuseLimit: number
 
-  private constructor(handle: number, region: ArrayBuffer | SharedArrayBuffer | null) {
+  private constructor(handle: number) {
     let memory: ArrayBuffer
     try {
       memory = binding.poolMemory(handle)
@@ -334,18 +504,13 @@ export class Pool {
     }
     // Node.js copies or refuses this ArrayBuffer in postMessage and
     // structuredClone; if `memory.transfer()` moves it away, delete() leaves
-    // the mapping to the new owner (see poolDelete).
-    if (region !== null) {
-      // The caller's buffer holds the memory: it lives as long as any view.
-      Object.defineProperty(memory, 'region', { value: region })
-    }
+    // the mapping to the new owner (see poolDelete). A region pool's buffer
+    // is held by the native pool itself, until the pool is dropped.
     this.#handle = handle
     this.#memory = memory
     this.#size = memory.byteLength
-    this.#reuseLimit = SIZE_CLASSES_MATCH
-      ? Math.min(REUSE_MAX_BYTES, Math.floor(this.#size * REUSE_POOL_SHARE))
-      : 0
-    collected.register(this, handle, this)
+    this.#reuseLimit = SIZE_CLASSES_MATCH ? min(REUSE_MAX_BYTES, floor(this.#size * REUSE_POOL_SHARE)) : 0
+    registerCollected(collected, this, handle, this)
   }
 
   /**
@@ -360,29 +525,63 @@ export class Pool {
   static create(dir: string, size: number): Pool {
     checkString('dir', dir)
     checkCount('size', size)
+    // As Node.js's fs: a NUL byte would end the path early in a system call.
+    if (dir.includes('\0')) throw errnoError(EINVAL, 'the directory path contains a NUL byte')
     const handle = binding.createPool(dir, size)
     if (handle < 0) throw lastError()
-    return new Pool(handle, null)
+    return new Pool(handle)
   }
 
   /**
    * Creates a pool inside a buffer you own (libvmem's
-   * `vmem_create_in_region`), using its page-aligned interior; its old
-   * contents are lost. The buffer is kept alive while the pool or any view
-   * of it lives, and cannot be transferred meanwhile.
+   * `vmem_create_in_region`), using its interior from the first page boundary
+   * past its first byte (see {@link PAGE_SIZE}); its old contents are lost.
+   * The buffer is kept alive while the pool or any view of it lives. A plain
+   * ArrayBuffer becomes untransferable for good (postMessage, structuredClone
+   * and `transfer()` refuse it), so its memory can never move away from
+   * under the pool.
+   *
+   * Memory is never shared by two pools: a buffer that a live pool of this
+   * process already uses — the same buffer twice, a SharedArrayBuffer that
+   * another thread made a pool in, or a pool's own memory (`view.buffer`) —
+   * is refused with `EBUSY`. (The C and Rust faces keep libvmem's behaviour
+   * there: they allow it, and `check` reports both pools inconsistent.)
+   *
+   * Do not pass a `WebAssembly.Memory`'s buffer: growing the memory detaches
+   * it (Node.js 24 aborts then, the buffer being pinned), and no JavaScript
+   * check can tell such a buffer from another.
    *
    * @throws {@link VmemError} `EINVAL` when the interior is smaller than
-   * {@link MIN_POOL}.
+   * {@link MIN_POOL}; `EBUSY` when the buffer overlaps the memory of a live
+   * pool.
+   * @throws TypeError (`ERR_INVALID_ARG_TYPE`) for anything but an
+   * ArrayBuffer or SharedArrayBuffer; (`ERR_INVALID_ARG_VALUE`) for a
+   * resizable ArrayBuffer or growable SharedArrayBuffer (made with
+   * `maxByteLength`), whose memory could shrink from under the pool.
    */
   static createInRegion(region: ArrayBuffer | SharedArrayBuffer): Pool {
-    const isShared = typeof SharedArrayBuffer !== 'undefined' && region instanceof SharedArrayBuffer
-    if (!(region instanceof ArrayBuffer) && !isShared) {
+    // Brand checks through the intrinsic getters: an object that merely
+    // inherits from ArrayBuffer.prototype would be copied by `new Uint8Array`
+    // into a temporary buffer the pool would outlive.
+    const shared = isSharedArrayBuffer(region)
+    if (!shared && !isArrayBuffer(region)) {
       throw invalidArgType('region', 'an instance of ArrayBuffer or SharedArrayBuffer', region)
     }
-    if (region instanceof ArrayBuffer) pin(region)
-    const handle = binding.createPoolInRegion(new Uint8Array(region))
+    const resizable = shared ? sharedArrayBufferGrowable?.(region) : arrayBufferResizable?.(region)
+    if (resizable === true) {
+      throw withCode(
+        new TypeError(
+          `The "region" argument must be a fixed-length ${shared ? 'SharedArrayBuffer' : 'ArrayBuffer'}: ` +
+            `a pool cannot live in memory that can ${shared ? 'grow' : 'shrink'}. Received a ` +
+            `${shared ? 'growable SharedArrayBuffer' : 'resizable ArrayBuffer'} (maxByteLength)`,
+        ),
+        'ERR_INVALID_ARG_VALUE',
+      )
+    }
+    const handle = binding.createPoolInRegion(new U8(region), region)
     if (handle < 0) throw lastError()
-    return new Pool(handle, region)
+    if (!shared) pin(region as ArrayBuffer)
+    return new Pool(handle)
   }
 
   #use(): number {
@@ -394,13 +593,14 @@ export class Pool {
   /** Natively frees every allocation kept for reuse. */
   #releaseReused(handle: number): void {
     if (this.#reuseBytes === 0) return
-    for (const offsets of this.#reuse.values()) {
-      for (const offset of offsets) {
+    // forEach, not for-of: a Map iterator's `next` can be replaced.
+    this.#reuse.forEach((kept) => {
+      while (kept.count > 0) {
+        const offset = kept.offsets[--kept.count] as number
         this.#live.delete(offset)
         hot.poolFree(handle, offset)
       }
-      offsets.length = 0
-    }
+    })
     this.#reuseBytes = 0
   }
 
@@ -417,17 +617,19 @@ export class Pool {
 
   #view(offset: number, size: number): Uint8Array {
     if (offset < 0) throw lastError()
-    const view = new Uint8Array(this.#memory as ArrayBuffer, offset, size)
+    const view = new U8(this.#memory as ArrayBuffer, offset, size)
     this.#live.set(offset, view)
     return view
   }
 
   /** The offset of `view` if it is a live allocation of this pool. */
   #liveOffset(view: unknown, name: string): number {
-    if (!ArrayBuffer.isView(view)) throw invalidArgType(name, 'a Uint8Array from this pool', view)
+    // Typed arrays only (a Proxy, a DataView or a look-alike is refused), and
+    // their offset read from the internal slot, never through a property.
+    if (typedArrayTag(view) === undefined) throw invalidArgType(name, 'a Uint8Array from this pool', view)
     // Identity with the view handed out: a subarray, a copy, a freed view or
     // another pool's view is never that object.
-    const offset = view.byteOffset
+    const offset = typedArrayByteOffset(view)
     if (this.#live.get(offset) !== view) {
       throw errnoError(
         EINVAL,
@@ -449,7 +651,9 @@ export class Pool {
 
   /**
    * Allocates `size` bytes (libvmem's `vmem_malloc`) and returns a view of
-   * exactly `size` bytes over them. The contents are not zeroed.
+   * exactly `size` bytes over them. The contents are not zeroed. The view's
+   * `buffer` is the whole pool: post `view.slice()`, never the view (see
+   * {@link Pool}).
    *
    * @throws {@link VmemError} `ENOMEM` when the pool is full.
    */
@@ -458,9 +662,9 @@ export class Pool {
     checkCount('size', size)
     const sizeOfClass = sizeClass(size)
     const kept = this.#reuse.get(sizeOfClass)
-    if (kept !== undefined && kept.length > 0) {
+    if (kept !== undefined && kept.count > 0) {
       this.#reuseBytes -= sizeOfClass
-      return this.#view(kept.pop() as number, size)
+      return this.#view(kept.offsets[--kept.count] as number, size)
     }
     return this.#view(
       this.#allocate(handle, () => hot.poolMalloc(handle, size)),
@@ -479,7 +683,7 @@ export class Pool {
     checkCount('nmemb', nmemb)
     checkCount('size', size)
     const total = nmemb * size
-    if (!Number.isSafeInteger(total)) {
+    if (!isSafeInteger(total)) {
       throw errnoError(osConstants.errno.ENOMEM, `calloc size ${nmemb} * ${size} overflows`)
     }
     return this.#view(
@@ -492,7 +696,8 @@ export class Pool {
    * Allocates `size` bytes at an address that is a multiple of `alignment`,
    * a power of two (libvmem's `vmem_aligned_alloc`). The pool starts on a
    * page boundary, so the view's `byteOffset` is a multiple of `alignment`
-   * up to the page size (4096); larger alignments hold for the address.
+   * up to the system's page size (4096 on most Linux systems, 16384 on Apple
+   * Silicon); larger alignments hold for the address.
    *
    * @throws {@link VmemError} `EINVAL` when `alignment` is not a power of
    * two, `ENOMEM` when the pool is full.
@@ -544,13 +749,15 @@ export class Pool {
     const offset = this.#liveOffset(view, 'view')
     // Kept for the next malloc of its class when there is room; an object
     // from alignedAlloc may be larger than its class, never smaller.
-    const sizeOfClass = sizeClass(view.byteLength)
+    // The length from the view's internal slot: a `byteLength` property user
+    // code defined on the view (or its prototype chain) never counts.
+    const sizeOfClass = sizeClass(typedArrayByteLength(view))
     if (this.#reuseBytes + sizeOfClass <= this.#reuseLimit) {
       let kept = this.#reuse.get(sizeOfClass)
-      if (kept === undefined) this.#reuse.set(sizeOfClass, (kept = []))
-      if (kept.length < REUSE_PER_CLASS) {
+      if (kept === undefined) this.#reuse.set(sizeOfClass, (kept = new OffsetStack()))
+      if (kept.count < REUSE_PER_CLASS) {
         this.#live.set(offset, null)
-        kept.push(offset)
+        kept.offsets[kept.count++] = offset
         this.#reuseBytes += sizeOfClass
         return
       }
@@ -575,9 +782,9 @@ export class Pool {
   strdup(s: string): Uint8Array {
     this.#use()
     checkString('s', s)
-    const length = Buffer.byteLength(s, 'utf8')
+    const length = utf8ByteLength(s, 'utf8')
     const view = this.malloc(length + 1)
-    utf8.encodeInto(s, view)
+    encodeInto(utf8, s, view)
     view[length] = 0
     return view
   }
@@ -589,12 +796,19 @@ export class Pool {
   wcsdup(s: string): Uint32Array {
     const handle = this.#use()
     checkString('s', s)
-    const codePoints = Array.from(s, (char) => char.codePointAt(0) as number)
-    const count = codePoints.length + 1
+    // Code points counted, then written, through the captured codePointAt: no
+    // user code (a replaced string iterator, Array.from or set) runs between
+    // the handle check and the view's registration.
+    let count = 1
+    for (let i = 0; i < s.length; count++) i += (codePointAt(s, i) as number) > 0xffff ? 2 : 1
     const offset = this.#allocate(handle, () => hot.poolAlignedAlloc(handle, 4, count * 4))
     if (offset < 0) throw lastError()
-    const view = new Uint32Array(this.#memory as ArrayBuffer, offset, count)
-    view.set(codePoints)
+    const view = new U32(this.#memory as ArrayBuffer, offset, count)
+    for (let i = 0, n = 0; i < s.length; n++) {
+      const codePoint = codePointAt(s, i) as number
+      view[n] = codePoint
+      i += codePoint > 0xffff ? 2 : 1
+    }
     view[count - 1] = 0
     this.#live.set(offset, view)
     return view
@@ -648,7 +862,7 @@ export class Pool {
     this.#live.clear()
     this.#reuse.clear()
     this.#reuseBytes = 0
-    collected.unregister(this)
+    unregisterCollected(collected, this)
     binding.poolDelete(handle, this.#memory)
     this.#memory = null
   }

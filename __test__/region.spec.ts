@@ -1,8 +1,9 @@
 import test from 'ava'
 
-import { MIN_POOL, Pool, VmemError } from '../index.js'
+import { MIN_POOL, PAGE_SIZE, Pool, VmemError } from '../index.js'
 
-const REGION = MIN_POOL + 3 * 4096
+// Room for the interior's alignment at both ends, whatever the page size.
+const REGION = MIN_POOL + 3 * PAGE_SIZE
 
 for (const kind of ['ArrayBuffer', 'SharedArrayBuffer'] as const) {
   const make = (size: number): ArrayBuffer | SharedArrayBuffer =>

@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use napi::bindgen_prelude::{ArrayBuffer, Function, Object, Uint8ArraySlice};
 use napi::threadsafe_function::ThreadsafeFunctionCallMode;
-use napi::{Env, Result, Status};
+use napi::{Env, JsValue, Result, Status};
 use napi_derive::napi;
 use vmem::Pool;
 
@@ -94,9 +94,9 @@ pub const MAJOR_VERSION: u32 = vmem::MAJOR_VERSION;
 #[napi]
 pub const MINOR_VERSION: u32 = vmem::MINOR_VERSION;
 
-fn register(result: vmem::Result<Pool>) -> i32 {
+fn register(result: vmem::Result<Pool>, region: Option<handles::RegionRef>) -> i32 {
     match result {
-        Ok(pool) => handles::insert(pool) as i32,
+        Ok(pool) => handles::insert(pool, region) as i32,
         Err(err) => {
             failed(err);
             -1
@@ -107,22 +107,49 @@ fn register(result: vmem::Result<Pool>) -> i32 {
 /// `vmem_create`: a pool handle, or -1 on failure (see `lastErrno`).
 #[napi]
 pub fn create_pool(dir: String, size: f64) -> i32 {
-    register(Pool::create(dir, size as usize))
+    register(Pool::create(dir, size as usize), None)
+}
+
+/// The system's page size: a region pool starts on a page boundary.
+fn page_size() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    usize::try_from(page).ok().filter(|page| page.is_power_of_two()).unwrap_or(4096)
+}
+
+/// The system's page size in bytes (4096 on most Linux systems, 16384 on
+/// Apple Silicon).
+#[napi]
+pub fn page_size_bytes() -> u32 {
+    page_size() as u32
 }
 
 /// `vmem_create_in_region` over the page-aligned interior of `region` that
 /// starts past its first byte (so the pool's ArrayBuffer never starts where
-/// the caller's does); a handle, or -1 on failure.
+/// the caller's does); a handle, or -1 on failure. Refuses (`EBUSY`) memory
+/// that a live pool of the process already uses: two pools over one buffer,
+/// or a pool inside another pool's memory, would hand out the same bytes
+/// twice or outlive the memory they run in.
+///
+/// `buffer` is `region`'s ArrayBuffer or SharedArrayBuffer: the pool holds a
+/// strong reference to it until the pool is dropped.
 #[napi]
-pub fn create_pool_in_region(region: Uint8ArraySlice) -> i32 {
+pub fn create_pool_in_region(env: Env, region: Uint8ArraySlice, buffer: Object) -> i32 {
     let start = region.as_ptr() as usize;
     let end = start + region.len();
-    let interior = (start + 1).next_multiple_of(4096);
+    let interior = (start + 1).next_multiple_of(page_size());
     let size = end.saturating_sub(interior);
-    // SAFETY: the interior lies inside the caller's buffer, which the
-    // TypeScript layer keeps alive (as a property of the pool's ArrayBuffer)
-    // for as long as the pool or any view of it lives.
-    register(unsafe { Pool::create_in_region(interior as *mut u8, size) })
+    // SAFETY: the running callback's env and one of its arguments.
+    let Some(keep) = (unsafe { handles::RegionRef::new(env.raw(), buffer.raw()) }) else {
+        return failed(vmem::Error::new(libc::ENOMEM, "cannot reference the region's buffer")) as i32;
+    };
+    // SAFETY: the interior lies inside the caller's buffer, which the pool
+    // keeps alive (`keep`) until it is dropped, and which the TypeScript
+    // layer accepts only when its length is fixed and it cannot be
+    // transferred; no other pool uses it (the core refuses an overlap
+    // atomically).
+    let pool = unsafe { Pool::create_in_region_exclusive(interior as *mut u8, size) };
+    register(pool, Some(keep))
 }
 
 fn slot(handle: u32) -> Result<Rc<PoolSlot>> {

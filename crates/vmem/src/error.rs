@@ -56,9 +56,15 @@ impl Error {
         Self::record(errno, message)
     }
 
-    /// Same as [`Error::from_os`], from an `io::Error`.
+    /// Same as [`Error::from_os`], from an `io::Error`. An error the standard
+    /// library raises before any system call is `EINVAL` when it is about
+    /// the arguments (a path with a NUL byte), else `EIO`.
     pub(crate) fn from_io(err: &std::io::Error, context: impl fmt::Display) -> Self {
-        Self::from_os(err.raw_os_error().unwrap_or(libc::EIO), context)
+        let errno = err.raw_os_error().unwrap_or(match err.kind() {
+            std::io::ErrorKind::InvalidInput => libc::EINVAL,
+            _ => libc::EIO,
+        });
+        Self::from_os(errno, context)
     }
 
     fn record(errno: i32, message: String) -> Self {

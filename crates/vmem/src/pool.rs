@@ -115,6 +115,30 @@ impl Pool {
         Self::with_memory(memory)
     }
 
+    /// [`create_in_region`](Pool::create_in_region) that refuses memory a
+    /// live pool already uses, atomically with respect to other calls of
+    /// this function (the Node.js binding's `createInRegion`). Not part of
+    /// the API.
+    ///
+    /// # Errors
+    ///
+    /// Those of `create_in_region`; `EBUSY` when the page-aligned region
+    /// overlaps the memory of a live pool.
+    ///
+    /// # Safety
+    ///
+    /// As for `create_in_region`.
+    #[doc(hidden)]
+    pub unsafe fn create_in_region_exclusive(addr: *mut u8, size: usize) -> Result<Pool> {
+        crate::vlog!(Level::Call, "create_in_region_exclusive addr {addr:p} size {size}");
+        // SAFETY: forwarded from the caller's contract.
+        let memory = unsafe { PoolMemory::from_region(addr, size)? };
+        let base = memory.base() as usize;
+        // Held until the pool has registered its own range.
+        let _reserved = registry::reserve_exclusive(base..base + memory.len())?;
+        Self::with_memory(memory)
+    }
+
     fn with_memory(memory: PoolMemory) -> Result<Pool> {
         let base = memory.base() as usize;
         let len = memory.len();
