@@ -45,14 +45,26 @@ for source in "$here"/*.c; do
   esac
 done
 
-# libvmem.so exports the libvmem API and nothing else.
+# libvmem.so exports the libvmem API and nothing else, each function as
+# vmem_*@@LIBVMEM_1.0 like PMDK's libvmem; a program linked against it needs
+# that version and starts without "no version information available".
 expected="vmem_aligned_alloc vmem_calloc vmem_check vmem_check_version vmem_create vmem_create_in_region vmem_delete vmem_errormsg vmem_free vmem_malloc vmem_malloc_usable_size vmem_realloc vmem_set_funcs vmem_stats_print vmem_strdup vmem_wcsdup"
-exported=$(nm -D --defined-only "$lib/libvmem.so.1" | awk '{ print $3 }' | sort | paste -sd' ')
-if [ "$exported" = "$expected" ]; then
-  echo "ok exports: the 16 libvmem functions only"
+expected_versioned=$(printf '%s@@LIBVMEM_1.0\n' $expected | paste -sd' ')
+exported=$(readelf --dyn-syms -W "$lib/libvmem.so.1" | awk '$7 != "UND" && $8 ~ /^[a-z_]/ { print $8 }' | sort | paste -sd' ')
+if [ "$exported" = "$expected_versioned" ]; then
+  echo "ok exports: the 16 libvmem functions only, as vmem_*@@LIBVMEM_1.0"
   passed=$((passed + 1))
 else
   echo "FAILED: exports: $exported"
+  failed=$((failed + 1))
+fi
+needed=$(readelf -V -W "$out/api" | sed -n '/Version needs section/,$p' | grep -c 'Name: LIBVMEM_1.0')
+started=$(LD_LIBRARY_PATH="$lib" "$out/api" 2>&1 >/dev/null)
+if [ "$needed" -ge 1 ] && ! grep -q 'no version information' <<<"$started"; then
+  echo "ok versions: a program needs LIBVMEM_1.0 and starts without a version warning"
+  passed=$((passed + 1))
+else
+  echo "FAILED: versions: needs LIBVMEM_1.0: $needed; start: $started"
   failed=$((failed + 1))
 fi
 
