@@ -115,12 +115,13 @@ impl PoolMemory {
     /// `[addr, addr + size)` must be readable and writable memory that stays
     /// valid, and is not otherwise used, for as long as the pool lives.
     pub(crate) unsafe fn from_region(addr: *mut u8, size: usize) -> Result<Self> {
+        // libvmem's order: the size first, then the address.
+        if size < MIN_POOL {
+            return Err(Error::new(libc::EINVAL, format!("size {size} smaller than {MIN_POOL}")));
+        }
         let page = sys::unix::page_size();
         if addr.is_null() || !(addr as usize).is_multiple_of(page) {
             return Err(Error::new(libc::EINVAL, format!("address {addr:p} is not page aligned")));
-        }
-        if size < MIN_POOL {
-            return Err(Error::new(libc::EINVAL, format!("size {size} smaller than {MIN_POOL}")));
         }
         if (addr as usize).checked_add(size).is_none() {
             return Err(Error::new(libc::EINVAL, format!("region {addr:p} + {size} wraps around")));
