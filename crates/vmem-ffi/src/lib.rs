@@ -28,9 +28,14 @@ pub struct VMEM(Pool);
 static LIVE_HANDLES: Mutex<Vec<usize>> = Mutex::new(Vec::new());
 
 /// Runs when the library is loaded, as libvmem's constructor did: jemalloc
-/// starts up here rather than inside the first `vmem_create` (about 1 ms).
+/// starts up here rather than inside the first `vmem_create` (about 1 ms),
+/// and the `VMEM_LOG_FILE` log file opens here rather than at the first log
+/// line, so no descriptor appears in the middle of the program's run.
 extern "C" fn at_load() {
-    let _ = catch_unwind(vmem::init);
+    let _ = catch_unwind(|| {
+        vmem::log::open_at_load();
+        vmem::init();
+    });
 }
 
 #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]

@@ -41,6 +41,7 @@ for source in "$here"/*.c; do
   fi
   case $name in
     log_file) run "$name" env VMEM_LOG_LEVEL=2 VMEM_LOG_FILE="$out/vmem.log-" LD_LIBRARY_PATH="$lib" "$out/$name" ;;
+    fds) run "$name" env VMEM_LOG_LEVEL=4 VMEM_LOG_FILE="$out/fds.log" LD_LIBRARY_PATH="$lib" "$out/$name" ;;
     *) run "$name" env LD_LIBRARY_PATH="$lib" "$out/$name" ;;
   esac
 done
