@@ -8,7 +8,6 @@
 mod host_alloc;
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::ffi::{c_char, c_int, c_uint, c_void, CStr, CString, OsStr};
 use std::os::unix::ffi::OsStrExt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -290,8 +289,10 @@ pub unsafe extern "C" fn vmem_malloc_usable_size(vmp: *mut VMEM, ptr: *mut c_voi
 }
 
 /// The version mismatch reasons handed out so far, NUL-terminated and kept
-/// for the life of the process, as the C contract wants a static string.
-static VERSION_REASONS: Mutex<Option<HashMap<&'static str, &'static CStr>>> = Mutex::new(None);
+/// for the life of the process, as the C contract wants a static string. A
+/// list (a program asks for one or two), which memcheck sees as holding its
+/// strings by their start: reachable, not "possibly lost".
+static VERSION_REASONS: Mutex<Vec<(&'static str, &'static CStr)>> = Mutex::new(Vec::new());
 
 #[cfg_attr(not(libvmem_versioned), no_mangle)]
 pub extern "C" fn vmem_check_version(major_required: c_uint, minor_required: c_uint) -> *const c_char {
@@ -300,10 +301,11 @@ pub extern "C" fn vmem_check_version(major_required: c_uint, minor_required: c_u
             return ptr::null();
         };
         let mut reasons = VERSION_REASONS.lock().unwrap_or_else(|e| e.into_inner());
-        let c_reason = reasons.get_or_insert_with(HashMap::new).entry(reason).or_insert_with(|| {
-            let owned = CString::new(reason).unwrap_or_default();
-            Box::leak(owned.into_boxed_c_str())
-        });
+        if let Some(&(_, c_reason)) = reasons.iter().find(|(known, _)| *known == reason) {
+            return c_reason.as_ptr();
+        }
+        let c_reason: &'static CStr = Box::leak(CString::new(reason).unwrap_or_default().into_boxed_c_str());
+        reasons.push((reason, c_reason));
         c_reason.as_ptr()
     })
 }

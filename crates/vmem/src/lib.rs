@@ -53,6 +53,7 @@ mod sizeclass;
 mod stats;
 mod sys;
 mod tcache;
+mod valgrind;
 
 pub use error::{errormsg, Error, Result};
 pub use log::{level as log_level, print, set_funcs, PrintFn};
@@ -122,15 +123,20 @@ pub fn init() {
 }
 
 /// The static reason for a version mismatch, made once per distinct request
-/// and kept for the life of the process (C callers must not free it).
+/// and kept for the life of the process (C callers must not free it). A
+/// list, not a hash map: a program asks for one or two versions, and
+/// memcheck sees what a list holds as reachable (a hash table's pointers
+/// point into the middle of its block: "possibly lost").
 fn version_message(major: bool, need: u32) -> &'static str {
-    use std::collections::HashMap;
     use std::sync::Mutex;
-    static MADE: Mutex<Option<HashMap<(bool, u32), &'static str>>> = Mutex::new(None);
+    static MADE: Mutex<Vec<((bool, u32), &'static str)>> = Mutex::new(Vec::new());
     let mut made = MADE.lock().unwrap_or_else(|e| e.into_inner());
-    made.get_or_insert_with(HashMap::new).entry((major, need)).or_insert_with(|| {
-        let which = if major { "major" } else { "minor" };
-        let found = if major { MAJOR_VERSION } else { MINOR_VERSION };
-        Box::leak(format!("libvmem {which} version mismatch (need {need}, found {found})").into_boxed_str())
-    })
+    if let Some(&(_, message)) = made.iter().find(|(key, _)| *key == (major, need)) {
+        return message;
+    }
+    let which = if major { "major" } else { "minor" };
+    let found = if major { MAJOR_VERSION } else { MINOR_VERSION };
+    let message = Box::leak(format!("libvmem {which} version mismatch (need {need}, found {found})").into_boxed_str());
+    made.push(((major, need), message));
+    message
 }
