@@ -1,23 +1,16 @@
 #!/usr/bin/env bash
-# Builds libvmem.so and libvmem.a, compiles each C test here with the system
-# cc against them, and runs it. Ends with "c: N passed, M failed".
+# Installs libvmem (scripts/install-c.sh) into a scratch prefix, compiles
+# each C test here with the system cc against it, and runs it. Ends with "c: N passed, M failed".
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../../.." && pwd)
 cd "$root"
-cargo build --release -p vmem-ffi --quiet || exit 1
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-# Install into a scratch prefix the way a user would: the real file under
-# its soname, the link-time name, the header and vmem.pc.
+# Install into a scratch prefix the way a user would (scripts/install-c.sh
+# builds what it needs): the tests build against that tree.
+scripts/install-c.sh "$out" >/dev/null || exit 1
 lib="$out/lib"
-mkdir -p "$lib/pkgconfig" "$out/include"
-cp "$root/target/release/libvmem.so" "$lib/libvmem.so.1"
-ln -s libvmem.so.1 "$lib/libvmem.so"
-cp "$root/target/release/libvmem.a" "$lib/"
-cp "$root/crates/vmem-ffi/include/libvmem.h" "$out/include/"
-version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$root/Cargo.toml" | head -n 1)
-sed -e "s|@PREFIX@|$out|" -e "s|@VERSION@|$version|" "$root/crates/vmem-ffi/vmem.pc.in" > "$lib/pkgconfig/vmem.pc"
 cflags=(-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -g -I "$out/include")
 
 passed=0 failed=0
@@ -109,15 +102,51 @@ else
   echo "valgrind not installed: memcheck runs skipped"
 fi
 
-# pkg-config finds the library and header.
+# The installed tree: the soname links, and pkg-config (as libvmem and as
+# vmem) gives what a program needs to build and run.
+links=$(cd "$lib" && echo "$(readlink libvmem.so) $(readlink libvmem.so.1)")
+if [[ $links =~ ^libvmem.so.1\ libvmem.so.1.[0-9]+.[0-9]+$ ]] && [ -f "$lib/$(readlink "$lib/libvmem.so.1")" ]; then
+  echo "ok install: libvmem.so -> $links"
+  passed=$((passed + 1))
+else
+  echo "FAILED: install links: $links"
+  failed=$((failed + 1))
+fi
 if command -v pkg-config >/dev/null; then
-  if cc -std=c11 -o "$out/manpage_pkgconfig" "$here/manpage_example.c" \
-    $(PKG_CONFIG_PATH="$lib/pkgconfig" pkg-config --cflags --libs vmem); then
-    run manpage_pkgconfig env LD_LIBRARY_PATH="$lib" "$out/manpage_pkgconfig"
-  else
-    echo "FAILED: pkg-config build"
-    failed=$((failed + 1))
-  fi
+  for pc in libvmem vmem; do
+    if cc -std=c11 -o "$out/pkgconfig_$pc" "$here/manpage_example.c" \
+      $(PKG_CONFIG_PATH="$lib/pkgconfig" pkg-config --cflags --libs $pc); then
+      run "pkg-config $pc" env LD_LIBRARY_PATH="$lib" "$out/pkgconfig_$pc"
+    else
+      echo "FAILED: pkg-config $pc build"
+      failed=$((failed + 1))
+    fi
+  done
+fi
+
+# The manual pages render without a warning: libvmem(7), the two grouped
+# pages of section 3, and a page for every function name.
+manpages_render() {
+  local page text
+  for page in "$out"/share/man/man7/libvmem.7 "$out"/share/man/man3/vmem_create.3 "$out"/share/man/man3/vmem_malloc.3; do
+    if command -v man >/dev/null; then
+      text=$(MANWIDTH=80 man -l "$page" 2>&1) || return 1
+    else
+      text=$(groff -man -Tutf8 "$page" 2>&1) || return 1
+    fi
+    grep -q "^NAME" <<<"$text" || { echo "$page: $text"; return 1; }
+    warnings=$(groff -man -Tutf8 -ww -z "$page" 2>&1)
+    [ -z "$warnings" ] || { echo "$page: $warnings"; return 1; }
+  done
+  for name in $expected; do
+    [ -f "$out/share/man/man3/$name.3" ] || { echo "no page for $name"; return 1; }
+  done
+  echo "ok man pages: libvmem(7), vmem_create(3), vmem_malloc(3) and a page per function"
+}
+if command -v groff >/dev/null; then
+  run "man pages" manpages_render
+else
+  echo "groff not installed: man page check skipped"
 fi
 
 # The static library links too, with nothing but libc's own dependencies.
