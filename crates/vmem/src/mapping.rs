@@ -43,11 +43,11 @@ unsafe impl Send for PoolMemory {}
 unsafe impl Sync for PoolMemory {}
 
 /// The process's soft limit on open descriptors, for the EMFILE message.
-fn open_files_limit() -> u64 {
+fn open_files_limit() -> libc::rlim_t {
     let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     // SAFETY: getrlimit writes one rlimit into `limit`.
     if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0 {
-        limit.rlim_cur as u64
+        limit.rlim_cur
     } else {
         0
     }
