@@ -250,9 +250,10 @@ impl Pool {
         ptr
     }
 
-    /// A resize under Valgrind: always a new block, a copy and a free, each
-    /// told to memcheck (jemalloc's in-place copy would write to memory
-    /// memcheck knows as free). The copy keeps the bytes' definedness.
+    /// A resize under Valgrind: jemalloc's own resize (in place when it can,
+    /// as outside Valgrind), with its copy kept quiet, then the old chunk
+    /// freed and the new one allocated in memcheck's books, the kept bytes
+    /// as defined or undefined as they were.
     ///
     /// # Safety
     ///
@@ -260,15 +261,16 @@ impl Pool {
     #[cold]
     #[inline(never)]
     unsafe fn realloc_under_valgrind(&self, ptr: *mut u8, size: usize, extra_flags: i32) -> *mut u8 {
-        let moved = self.alloc_under_valgrind(size, extra_flags);
+        // SAFETY: a live block of this pool (caller's contract).
+        let keep = unsafe { self.caches.usable_size(ptr) }.min(size);
+        let vbits = valgrind::definedness(ptr, keep);
+        // SAFETY: as above.
+        let moved = valgrind::quietly(|| unsafe { self.caches.realloc(ptr, size, extra_flags) });
         if !moved.is_null() {
-            // SAFETY: `ptr` is live (caller's contract) with its usable size
-            // addressable; `moved` is a fresh block of at least `size` bytes.
-            unsafe {
-                let keep = self.caches.usable_size(ptr).min(size);
-                ptr::copy_nonoverlapping(ptr, moved, keep);
-                self.free(ptr);
-            }
+            valgrind::free(self.base(), ptr);
+            // SAFETY: a live block of this pool, just resized.
+            valgrind::alloc(self.base(), moved, unsafe { self.caches.usable_size(moved) });
+            valgrind::set_definedness(moved, keep, vbits);
         }
         moved
     }

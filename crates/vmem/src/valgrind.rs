@@ -28,6 +28,11 @@ const CHANGE_ERR_DISABLEMENT: usize = 0x1801;
 const MEMCHECK_BASE: usize = ((b'M' as usize) << 24) | ((b'C' as usize) << 16);
 const MAKE_MEM_NOACCESS: usize = MEMCHECK_BASE;
 const MAKE_MEM_DEFINED: usize = MEMCHECK_BASE + 2;
+const GET_VBITS: usize = MEMCHECK_BASE + 8;
+const SET_VBITS: usize = MEMCHECK_BASE + 9;
+/// Above this many bytes a resized block's kept bytes are made DEFINED
+/// rather than copied bit for bit (the copy takes as much host memory).
+const VBITS_MAX: usize = 64 << 20;
 
 /// Sends a client request; `default` is the answer when not under Valgrind.
 #[cfg(target_arch = "x86_64")]
@@ -132,10 +137,33 @@ pub(crate) fn free(pool_base: *const u8, addr: *const u8) {
     send(MEMPOOL_FREE, pool_base as usize, addr as usize, 0);
 }
 
-/// Gives memory back to its owner as ordinary, DEFINED memory (a caller's
-/// region after its pool is deleted).
+/// Makes memory ordinary DEFINED memory: a caller's region after its pool
+/// is deleted, or resized bytes whose bits were not saved.
 pub(crate) fn make_defined(addr: *const u8, len: usize) {
     send(MAKE_MEM_DEFINED, addr as usize, len, 0);
+}
+
+/// The definedness bits of `[addr, addr + len)`, an allocated block, to
+/// restore with [`set_definedness`] after jemalloc moved the bytes (memcheck
+/// loses them when the new place is allocated in its books). `None` for
+/// blocks too large to copy the bits of.
+pub(crate) fn definedness(addr: *const u8, len: usize) -> Option<Vec<u8>> {
+    if len > VBITS_MAX {
+        return None;
+    }
+    let mut bits = vec![0u8; len];
+    let answer = request(0, [GET_VBITS, addr as usize, bits.as_mut_ptr() as usize, len, 0, 0]);
+    // 1: copied; anything else (not memcheck, unaddressable bytes): none.
+    (answer == 1).then_some(bits)
+}
+
+/// Gives `[addr, addr + len)` the definedness saved by [`definedness`], or
+/// makes it DEFINED when none was saved.
+pub(crate) fn set_definedness(addr: *const u8, len: usize, bits: Option<Vec<u8>>) {
+    match bits {
+        Some(bits) => send(SET_VBITS, addr as usize, bits.as_ptr() as usize, len),
+        None => make_defined(addr, len),
+    }
 }
 
 /// Runs `f` with this thread's error reports off: for jemalloc's own writes

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs libvmem (scripts/install-c.sh) into a scratch prefix, compiles
-# each C test here with the system cc against it, and runs it. Ends with "c: N passed, M failed".
+# each C test here with the system cc against it, and runs it; some again
+# under valgrind. Ends with "c: N passed, M failed".
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../../.." && pwd)
