@@ -7,7 +7,8 @@
 //! real CPU and that Valgrind's JIT recognises (the sequences are those of
 //! `valgrind.h`, written here as inline assembly for x86_64 and aarch64; on
 //! other targets every request answers its default, as outside Valgrind).
-//! Outside Valgrind the allocation paths pay one relaxed load and a branch:
+//! Outside Valgrind the allocation paths pay one relaxed load and a branch
+//! (four instructions in `libvmem.so`, the flag's address coming from the GOT):
 //! [`active`] asks Valgrind once per process and caches the answer.
 
 use std::sync::atomic::{AtomicU8, Ordering};
