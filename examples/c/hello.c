@@ -2,9 +2,10 @@
  * hello.c -- a libvmem program: a pool in a directory, a string in it, the
  * pool's statistics. Build against vmem's drop-in library:
  *
- *   cargo build --release -p vmem-ffi
- *   cc -I crates/vmem-ffi/include examples/c/hello.c -L target/release -lvmem
- *   LD_LIBRARY_PATH=target/release ./a.out /dev/shm
+ *   scripts/install-c.sh "$HOME/.local"
+ *   export PKG_CONFIG_PATH="$HOME/.local/lib/pkgconfig"
+ *   cc -o hello examples/c/hello.c $(pkg-config --cflags --libs libvmem)
+ *   LD_LIBRARY_PATH="$HOME/.local/lib" ./hello /dev/shm
  */
 #include <libvmem.h>
 #include <stdio.h>

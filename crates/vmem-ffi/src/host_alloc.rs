@@ -2,9 +2,12 @@
 //! (`vmem_set_funcs`): a global allocator that forwards to `malloc_func`,
 //! `realloc_func` and `free_func`, or to libc's until they are set.
 //!
-//! Each block carries a small header naming the `free` function that owns it,
-//! so blocks made before a `vmem_set_funcs` call are still freed by the right
-//! function after it. When the host's `malloc` fails, the block comes from a
+//! Each block carries a small trailer naming the `free` function that owns
+//! it, so blocks made before a `vmem_set_funcs` call are still freed by the
+//! right function after it. The trailer sits after the data, so that a block
+//! starts where the host's malloc put it: memcheck then sees the library's
+//! long-lived state (held in statics until exit) as reachable, not as
+//! "possibly lost" through pointers into the middle of a malloc block. When the host's `malloc` fails, the block comes from a
 //! small emergency buffer instead (Rust would abort the process on a null
 //! allocation) and the failure is noted, so that `vmem_create` can undo its
 //! work and return NULL with ENOMEM.
@@ -70,32 +73,55 @@ pub(crate) fn watch<R>(f: impl FnOnce() -> R) -> (R, bool) {
     (result, failed)
 }
 
-/// Where a block's header sits: right before the block.
+/// What follows a block's data (at [`trailer_offset`]).
 #[repr(C)]
-struct Header {
+struct Trailer {
     free: FreeFn,
-    /// What the host's malloc returned.
+    /// What the host's malloc returned: the block, unless its alignment is
+    /// more than malloc's.
     original: *mut u8,
 }
 
-const HEADER: usize = std::mem::size_of::<Header>();
+const TRAILER: usize = std::mem::size_of::<Trailer>();
 
-/// Room asked of the host for a block of `layout`.
-fn request(layout: Layout) -> usize {
-    layout.size() + HEADER + layout.align().max(HEADER) - 1
+/// Where the trailer of a block of `size` bytes starts, from the block.
+fn trailer_offset(size: usize) -> usize {
+    size.next_multiple_of(std::mem::align_of::<Trailer>())
 }
 
-/// Places the block inside what the host returned and writes its header.
+/// Room asked of the host for a block of `layout`: the data, the trailer,
+/// and room to align the block (unused when malloc's own alignment, 16
+/// bytes with glibc, already gives it).
+fn request(layout: Layout) -> usize {
+    trailer_offset(layout.size()) + TRAILER + layout.align() - 1
+}
+
+/// Where the block goes inside what the host returned.
+fn block_in(original: *mut u8, layout: Layout) -> *mut u8 {
+    (original as usize).next_multiple_of(layout.align()) as *mut u8
+}
+
+/// The trailer of `block`, a block of `layout`.
+///
+/// # Safety
+///
+/// `block` came from [`HostAllocator::alloc`] with `layout`.
+unsafe fn trailer(block: *mut u8, layout: Layout) -> *mut Trailer {
+    // SAFETY: the trailer lies inside the host's block (see `request`).
+    unsafe { block.add(trailer_offset(layout.size())).cast() }
+}
+
+/// Places the block inside what the host returned and writes its trailer.
 ///
 /// # Safety
 ///
 /// `original` holds `request(layout)` bytes.
 unsafe fn place(original: *mut u8, layout: Layout, free: FreeFn) -> *mut u8 {
-    let align = layout.align().max(HEADER);
-    let block = (original as usize + HEADER).next_multiple_of(align) as *mut u8;
-    // SAFETY: `block - HEADER >= original` and the header fits before block;
-    // it may be unaligned for Header only if align < 8, which max() prevents.
-    unsafe { block.sub(HEADER).cast::<Header>().write(Header { free, original }) };
+    let block = block_in(original, layout);
+    // SAFETY: block + trailer_offset + TRAILER <= original + request; the
+    // trailer's offset is a multiple of its alignment, and so is `block`
+    // (malloc aligns to 16 at least).
+    unsafe { trailer(block, layout).write_unaligned(Trailer { free, original }) };
     block
 }
 
@@ -156,33 +182,35 @@ unsafe impl GlobalAlloc for HostAllocator {
         unsafe { place(original, layout, current_free()) }
     }
 
-    unsafe fn dealloc(&self, block: *mut u8, _layout: Layout) {
+    unsafe fn dealloc(&self, block: *mut u8, layout: Layout) {
         if emergency_contains(block) {
             return emergency_free();
         }
-        // SAFETY: `block` came from `alloc`, which wrote its header.
-        let header = unsafe { block.sub(HEADER).cast::<Header>().read() };
-        // SAFETY: the header names the free function of the host's malloc
+        // SAFETY: `block` came from `alloc` with `layout`, which wrote its
+        // trailer.
+        let trailer = unsafe { trailer(block, layout).read_unaligned() };
+        // SAFETY: the trailer names the free function of the host's malloc
         // that returned `original`.
-        unsafe { (header.free)(header.original.cast()) };
+        unsafe { (trailer.free)(trailer.original.cast()) };
     }
 
     unsafe fn realloc(&self, block: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         if !emergency_contains(block) {
-            // SAFETY: `block` came from `alloc`, which wrote its header.
-            let header = unsafe { block.sub(HEADER).cast::<Header>().read() };
-            if header.free as usize == current_free() as usize {
-                let old_offset = block as usize - header.original as usize;
+            // SAFETY: `block` came from `alloc` with `layout`, which wrote its
+            // trailer.
+            let trailer = unsafe { trailer(block, layout).read_unaligned() };
+            if trailer.free as usize == current_free() as usize {
+                let old_offset = block as usize - trailer.original as usize;
                 // SAFETY: a valid layout: new_size was checked by the caller.
                 let new_layout = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
                 // SAFETY: `original` came from the host's malloc of this family.
-                let original = unsafe { current_realloc()(header.original.cast(), request(new_layout)) }.cast::<u8>();
+                let original = unsafe { current_realloc()(trailer.original.cast(), request(new_layout)) }.cast::<u8>();
                 if !original.is_null() {
                     // The host's realloc kept the bytes at the same offset.
                     // SAFETY: both ranges lie inside the new allocation.
                     unsafe {
-                        let placed = place_keeping(original, old_offset, new_layout, header.free);
-                        return placed;
+                        let kept = layout.size().min(new_size);
+                        return place_keeping(original, old_offset, kept, new_layout, trailer.free);
                     }
                 }
                 // The old block is untouched: fall back to a fresh one.
@@ -203,22 +231,22 @@ unsafe impl GlobalAlloc for HostAllocator {
 }
 
 /// After the host's realloc moved a block to `original`, puts it where its
-/// alignment wants it (the data sits at `old_offset`) and rewrites its header.
+/// alignment wants it (`kept` bytes of data sit at `old_offset`) and writes
+/// its trailer.
 ///
 /// # Safety
 ///
-/// `original` holds `request(layout)` bytes, of which `old_offset..` holds the
-/// block's data.
-unsafe fn place_keeping(original: *mut u8, old_offset: usize, layout: Layout, free: FreeFn) -> *mut u8 {
-    let align = layout.align().max(HEADER);
-    let block = (original as usize + HEADER).next_multiple_of(align) as *mut u8;
+/// `original` holds `request(layout)` bytes, of which `old_offset..` holds
+/// `kept` bytes of the block's data, `kept <= layout.size()`.
+unsafe fn place_keeping(original: *mut u8, old_offset: usize, kept: usize, layout: Layout, free: FreeFn) -> *mut u8 {
+    let block = block_in(original, layout);
     let new_offset = block as usize - original as usize;
     if new_offset != old_offset {
-        // SAFETY: both offsets are below HEADER + align, and the request left
-        // that much room before the data.
-        unsafe { ptr::copy(original.add(old_offset), block, layout.size()) };
+        // SAFETY: both offsets are below the alignment, which the request
+        // leaves room for before the data.
+        unsafe { ptr::copy(original.add(old_offset), block, kept) };
     }
     // SAFETY: as in `place`.
-    unsafe { block.sub(HEADER).cast::<Header>().write(Header { free, original }) };
+    unsafe { trailer(block, layout).write_unaligned(Trailer { free, original }) };
     block
 }

@@ -8,7 +8,6 @@
 mod host_alloc;
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::ffi::{c_char, c_int, c_uint, c_void, CStr, CString, OsStr};
 use std::os::unix::ffi::OsStrExt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -28,15 +27,62 @@ pub struct VMEM(Pool);
 static LIVE_HANDLES: Mutex<Vec<usize>> = Mutex::new(Vec::new());
 
 /// Runs when the library is loaded, as libvmem's constructor did: jemalloc
-/// starts up here rather than inside the first `vmem_create` (about 1 ms).
+/// starts up here rather than inside the first `vmem_create` (about 1 ms),
+/// and the `VMEM_LOG_FILE` log file opens here rather than at the first log
+/// line, so no descriptor appears in the middle of the program's run.
 extern "C" fn at_load() {
-    let _ = catch_unwind(vmem::init);
+    let _ = catch_unwind(|| {
+        vmem::log::open_at_load();
+        vmem::init();
+    });
 }
 
 #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
 #[used]
 #[link_section = ".init_array"]
 static AT_LOAD: extern "C" fn() = at_load;
+
+/// The exported names, `vmem_*@@LIBVMEM_1.0` (see build.rs): each is one
+/// jump to the Rust function of the same name. The jump costs a cycle or so;
+/// the version lets programs linked against PMDK's libvmem start without
+/// "no version information available".
+macro_rules! versioned_exports {
+    ($($name:ident),* $(,)?) => {
+        #[cfg(libvmem_versioned)]
+        std::arch::global_asm!(
+            ".pushsection .text.libvmem_exports,\"ax\",@progbits",
+            $(
+                concat!(".globl ", stringify!($name)),
+                concat!(".type ", stringify!($name), ",@function"),
+                concat!(".p2align 4"),
+                concat!(stringify!($name), ":"),
+                concat!("jmp {", stringify!($name), "}"),
+                concat!(".size ", stringify!($name), ",.-", stringify!($name)),
+            )*
+            ".popsection",
+            $($name = sym $name,)*
+        );
+    };
+}
+
+versioned_exports!(
+    vmem_create,
+    vmem_create_in_region,
+    vmem_delete,
+    vmem_check,
+    vmem_stats_print,
+    vmem_malloc,
+    vmem_free,
+    vmem_calloc,
+    vmem_realloc,
+    vmem_aligned_alloc,
+    vmem_strdup,
+    vmem_wcsdup,
+    vmem_malloc_usable_size,
+    vmem_check_version,
+    vmem_set_funcs,
+    vmem_errormsg,
+);
 
 fn set_errno(errno: c_int) {
     #[cfg(any(target_os = "linux", target_os = "android"))]
@@ -110,7 +156,7 @@ fn create_watched(create: impl FnOnce() -> vmem::Result<Pool>) -> *mut VMEM {
     vmp
 }
 
-#[no_mangle]
+#[cfg_attr(not(libvmem_versioned), no_mangle)]
 pub unsafe extern "C" fn vmem_create(dir: *const c_char, size: usize) -> *mut VMEM {
     guard(ptr::null_mut(), || {
         if dir.is_null() {
@@ -122,13 +168,13 @@ pub unsafe extern "C" fn vmem_create(dir: *const c_char, size: usize) -> *mut VM
     })
 }
 
-#[no_mangle]
+#[cfg_attr(not(libvmem_versioned), no_mangle)]
 pub unsafe extern "C" fn vmem_create_in_region(addr: *mut c_void, size: usize) -> *mut VMEM {
     // SAFETY: the caller hands over `size` bytes at `addr` (libvmem's contract).
     guard(ptr::null_mut(), || create_watched(|| unsafe { Pool::create_in_region(addr.cast(), size) }))
 }
 
-#[no_mangle]
+#[cfg_attr(not(libvmem_versioned), no_mangle)]
 pub unsafe extern "C" fn vmem_delete(vmp: *mut VMEM) {
     guard((), || {
         let mut live = LIVE_HANDLES.lock().unwrap_or_else(|e| e.into_inner());
@@ -143,7 +189,7 @@ pub unsafe extern "C" fn vmem_delete(vmp: *mut VMEM) {
     })
 }
 
-#[no_mangle]
+#[cfg_attr(not(libvmem_versioned), no_mangle)]
 pub unsafe extern "C" fn vmem_check(vmp: *mut VMEM) -> c_int {
     guard(-1, || {
         if !is_live(vmp) {
@@ -158,7 +204,7 @@ pub unsafe extern "C" fn vmem_check(vmp: *mut VMEM) -> c_int {
     })
 }
 
-#[no_mangle]
+#[cfg_attr(not(libvmem_versioned), no_mangle)]
 pub unsafe extern "C" fn vmem_stats_print(vmp: *mut VMEM, opts: *const c_char) {
     guard((), || {
         // SAFETY: a C string from the caller, or NULL.
@@ -175,25 +221,25 @@ fn raw<T>(result: vmem::Result<ptr::NonNull<T>>) -> *mut T {
     }
 }
 
-#[no_mangle]
+#[cfg_attr(not(libvmem_versioned), no_mangle)]
 pub unsafe extern "C" fn vmem_malloc(vmp: *mut VMEM, size: usize) -> *mut c_void {
     // SAFETY: the caller passes a live handle.
     guard(ptr::null_mut(), || raw(unsafe { pool(vmp) }.malloc(size)).cast())
 }
 
-#[no_mangle]
+#[cfg_attr(not(libvmem_versioned), no_mangle)]
 pub unsafe extern "C" fn vmem_free(vmp: *mut VMEM, ptr: *mut c_void) {
     // SAFETY: the caller passes a live handle and a block of it, or NULL.
     guard((), || unsafe { pool(vmp).free(ptr.cast()) })
 }
 
-#[no_mangle]
+#[cfg_attr(not(libvmem_versioned), no_mangle)]
 pub unsafe extern "C" fn vmem_calloc(vmp: *mut VMEM, nmemb: usize, size: usize) -> *mut c_void {
     // SAFETY: the caller passes a live handle.
     guard(ptr::null_mut(), || raw(unsafe { pool(vmp) }.calloc(nmemb, size)).cast())
 }
 
-#[no_mangle]
+#[cfg_attr(not(libvmem_versioned), no_mangle)]
 pub unsafe extern "C" fn vmem_realloc(vmp: *mut VMEM, ptr: *mut c_void, size: usize) -> *mut c_void {
     guard(ptr::null_mut(), || {
         // SAFETY: the caller passes a live handle and a block of it, or NULL.
@@ -205,13 +251,13 @@ pub unsafe extern "C" fn vmem_realloc(vmp: *mut VMEM, ptr: *mut c_void, size: us
     })
 }
 
-#[no_mangle]
+#[cfg_attr(not(libvmem_versioned), no_mangle)]
 pub unsafe extern "C" fn vmem_aligned_alloc(vmp: *mut VMEM, alignment: usize, size: usize) -> *mut c_void {
     // SAFETY: the caller passes a live handle.
     guard(ptr::null_mut(), || raw(unsafe { pool(vmp) }.aligned_alloc(alignment, size)).cast())
 }
 
-#[no_mangle]
+#[cfg_attr(not(libvmem_versioned), no_mangle)]
 pub unsafe extern "C" fn vmem_strdup(vmp: *mut VMEM, s: *const c_char) -> *mut c_char {
     guard(ptr::null_mut(), || {
         if s.is_null() {
@@ -222,7 +268,7 @@ pub unsafe extern "C" fn vmem_strdup(vmp: *mut VMEM, s: *const c_char) -> *mut c
     })
 }
 
-#[no_mangle]
+#[cfg_attr(not(libvmem_versioned), no_mangle)]
 pub unsafe extern "C" fn vmem_wcsdup(vmp: *mut VMEM, s: *const libc::wchar_t) -> *mut libc::wchar_t {
     guard(ptr::null_mut(), || {
         if s.is_null() {
@@ -236,27 +282,30 @@ pub unsafe extern "C" fn vmem_wcsdup(vmp: *mut VMEM, s: *const libc::wchar_t) ->
     })
 }
 
-#[no_mangle]
+#[cfg_attr(not(libvmem_versioned), no_mangle)]
 pub unsafe extern "C" fn vmem_malloc_usable_size(vmp: *mut VMEM, ptr: *mut c_void) -> usize {
     // SAFETY: the caller passes a live handle and a block of it, or NULL.
     guard(0, || unsafe { pool(vmp).usable_size(ptr.cast()) })
 }
 
 /// The version mismatch reasons handed out so far, NUL-terminated and kept
-/// for the life of the process, as the C contract wants a static string.
-static VERSION_REASONS: Mutex<Option<HashMap<&'static str, &'static CStr>>> = Mutex::new(None);
+/// for the life of the process, as the C contract wants a static string. A
+/// list (a program asks for one or two), which memcheck sees as holding its
+/// strings by their start: reachable, not "possibly lost".
+static VERSION_REASONS: Mutex<Vec<(&'static str, &'static CStr)>> = Mutex::new(Vec::new());
 
-#[no_mangle]
+#[cfg_attr(not(libvmem_versioned), no_mangle)]
 pub extern "C" fn vmem_check_version(major_required: c_uint, minor_required: c_uint) -> *const c_char {
     guard(ptr::null(), || {
         let Some(reason) = vmem::check_version(major_required, minor_required) else {
             return ptr::null();
         };
         let mut reasons = VERSION_REASONS.lock().unwrap_or_else(|e| e.into_inner());
-        let c_reason = reasons.get_or_insert_with(HashMap::new).entry(reason).or_insert_with(|| {
-            let owned = CString::new(reason).unwrap_or_default();
-            Box::leak(owned.into_boxed_c_str())
-        });
+        if let Some(&(_, c_reason)) = reasons.iter().find(|(known, _)| *known == reason) {
+            return c_reason.as_ptr();
+        }
+        let c_reason: &'static CStr = Box::leak(CString::new(reason).unwrap_or_default().into_boxed_c_str());
+        reasons.push((reason, c_reason));
         c_reason.as_ptr()
     })
 }
@@ -264,7 +313,7 @@ pub extern "C" fn vmem_check_version(major_required: c_uint, minor_required: c_u
 type PrintFunc = unsafe extern "C" fn(*const c_char);
 type StrdupFunc = unsafe extern "C" fn(*const c_char) -> *mut c_char;
 
-#[no_mangle]
+#[cfg_attr(not(libvmem_versioned), no_mangle)]
 pub unsafe extern "C" fn vmem_set_funcs(
     malloc_func: Option<host_alloc::MallocFn>,
     free_func: Option<host_alloc::FreeFn>,
@@ -291,7 +340,7 @@ thread_local! {
     static ERRORMSG: RefCell<CString> = RefCell::new(CString::default());
 }
 
-#[no_mangle]
+#[cfg_attr(not(libvmem_versioned), no_mangle)]
 pub extern "C" fn vmem_errormsg() -> *const c_char {
     guard(ptr::null(), || {
         let message = CString::new(vmem::errormsg().replace('\0', " ")).unwrap_or_default();

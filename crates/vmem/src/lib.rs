@@ -57,6 +57,7 @@ mod stats;
 mod sys;
 mod tcache;
 mod threads;
+mod valgrind;
 
 pub use error::{errormsg, Error, Result};
 pub use log::{level as log_level, print, set_funcs, PrintFn};
@@ -125,17 +126,24 @@ pub fn init() {
     sizeclass::SizeClasses::get();
 }
 
-/// The reasons for version mismatches made so far (see [`version_message`]).
-type VersionMessages = std::collections::HashMap<(bool, u32), &'static str>;
-static VERSION_MESSAGES: std::sync::Mutex<Option<VersionMessages>> = std::sync::Mutex::new(None);
+/// The reasons for version mismatches made so far (see [`version_message`]);
+/// held across `fork`.
+type VersionMessages = Vec<((bool, u32), &'static str)>;
+static VERSION_MESSAGES: std::sync::Mutex<VersionMessages> = std::sync::Mutex::new(Vec::new());
 
 /// The static reason for a version mismatch, made once per distinct request
-/// and kept for the life of the process (C callers must not free it).
+/// and kept for the life of the process (C callers must not free it). A
+/// list, not a hash map: a program asks for one or two versions, and
+/// memcheck sees what a list holds as reachable (a hash table's pointers
+/// point into the middle of its block: "possibly lost").
 fn version_message(major: bool, need: u32) -> &'static str {
     let mut made = VERSION_MESSAGES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    made.get_or_insert_with(Default::default).entry((major, need)).or_insert_with(|| {
-        let which = if major { "major" } else { "minor" };
-        let found = if major { MAJOR_VERSION } else { MINOR_VERSION };
-        Box::leak(format!("libvmem {which} version mismatch (need {need}, found {found})").into_boxed_str())
-    })
+    if let Some(&(_, message)) = made.iter().find(|(key, _)| *key == (major, need)) {
+        return message;
+    }
+    let which = if major { "major" } else { "minor" };
+    let found = if major { MAJOR_VERSION } else { MINOR_VERSION };
+    let message = Box::leak(format!("libvmem {which} version mismatch (need {need}, found {found})").into_boxed_str());
+    made.push(((major, need), message));
+    message
 }

@@ -95,6 +95,19 @@ pub fn print(text: &str) {
     }
 }
 
+/// Opens the `VMEM_LOG_FILE` sink now, for `libvmem.so`'s load-time
+/// constructor: libvmem opened its log file as the library loaded, so a
+/// program sees the same open descriptors before its first pool and after its
+/// last `vmem_delete` (test harnesses compare the two). Also reads
+/// `VMEM_LOG_LEVEL` now.
+#[doc(hidden)]
+pub fn open_at_load() {
+    let _ = level();
+    if std::env::var_os("VMEM_LOG_FILE").is_some() {
+        DEFAULT_SINK.get_or_init(open_log_file);
+    }
+}
+
 fn default_print(text: &str) {
     match DEFAULT_SINK.get_or_init(open_log_file) {
         Some(file) => {

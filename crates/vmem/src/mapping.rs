@@ -42,6 +42,17 @@ unsafe impl Send for PoolMemory {}
 // SAFETY: as above; the methods taking &self do not mutate shared state.
 unsafe impl Sync for PoolMemory {}
 
+/// The process's soft limit on open descriptors, for the EMFILE message.
+fn open_files_limit() -> libc::rlim_t {
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit writes one rlimit into `limit`.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0 {
+        limit.rlim_cur
+    } else {
+        0
+    }
+}
+
 impl PoolMemory {
     /// Makes the pool file in `dir`, reserves `size` bytes and maps them.
     pub(crate) fn create_in_dir(dir: &Path, size: usize) -> Result<Self> {
@@ -62,8 +73,19 @@ impl PoolMemory {
         if let Err(err) = metadata {
             return Err(Error::from_io(&err, format_args!("stat {dir_shown}")));
         }
-        let file = sys::open_tmpfile(dir)
-            .map_err(|err| Error::from_io(&err, format_args!("cannot create a pool file in {dir_shown}")))?;
+        let file = sys::open_tmpfile(dir).map_err(|err| match err.raw_os_error() {
+            // A file pool keeps its descriptor for its life (to reserve
+            // space again after punched holes): the limit caps the pools.
+            Some(libc::EMFILE) => Error::new(
+                libc::EMFILE,
+                format!(
+                    "cannot create a pool file in {dir_shown}: too many open files \
+                     (each pool in a directory keeps one file descriptor open; limit {})",
+                    open_files_limit()
+                ),
+            ),
+            _ => Error::from_io(&err, format_args!("cannot create a pool file in {dir_shown}")),
+        })?;
         sys::unix::reserve(&file, 0, size).map_err(|err| {
             Error::from_io(&err, format_args!("cannot reserve {size} bytes for a pool in {dir_shown}"))
         })?;
@@ -115,12 +137,13 @@ impl PoolMemory {
     /// `[addr, addr + size)` must be readable and writable memory that stays
     /// valid, and is not otherwise used, for as long as the pool lives.
     pub(crate) unsafe fn from_region(addr: *mut u8, size: usize) -> Result<Self> {
+        // libvmem's order: the size first, then the address.
+        if size < MIN_POOL {
+            return Err(Error::new(libc::EINVAL, format!("size {size} smaller than {MIN_POOL}")));
+        }
         let page = sys::unix::page_size();
         if addr.is_null() || !(addr as usize).is_multiple_of(page) {
             return Err(Error::new(libc::EINVAL, format!("address {addr:p} is not page aligned")));
-        }
-        if size < MIN_POOL {
-            return Err(Error::new(libc::EINVAL, format!("size {size} smaller than {MIN_POOL}")));
         }
         if (addr as usize).checked_add(size).is_none() {
             return Err(Error::new(libc::EINVAL, format!("region {addr:p} + {size} wraps around")));

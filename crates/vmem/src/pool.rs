@@ -14,6 +14,7 @@ use crate::mapping::{MemoryKind, PoolMemory};
 use crate::registry;
 use crate::stats::{self, PoolStats};
 use crate::tcache::PoolCaches;
+use crate::valgrind;
 
 static NEXT_POOL_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -149,6 +150,9 @@ impl Pool {
         // jemalloc calls may reach the extent hooks.
         fork::track(id, vec![caches.fork_locks(), arena.space().clone()]);
         registry::add(id, base..base + len);
+        if valgrind::active() {
+            valgrind::create_pool(base as *const u8, len);
+        }
         crate::vlog!(Level::Basic, "pool {id} created at {base:#x} size {len}");
         Ok(Pool { id, base, len, caches, arena })
     }
@@ -246,7 +250,56 @@ impl Pool {
         if size > self.len {
             return ptr::null_mut();
         }
+        if valgrind::active() {
+            return self.alloc_under_valgrind(size, extra_flags);
+        }
         self.caches.alloc(size, extra_flags)
+    }
+
+    /// [`alloc_raw`](Pool::alloc_raw) under Valgrind: the block becomes a
+    /// memcheck chunk of its usable size (the program may use all of it).
+    /// jemalloc's writes into the pool (zeroing extents) are not the
+    /// program's, so they are not reported; calloc's zeroing is done here,
+    /// after the block is a chunk, so its zeros are DEFINED.
+    #[cold]
+    #[inline(never)]
+    fn alloc_under_valgrind(&self, size: usize, extra_flags: i32) -> *mut u8 {
+        let flags = extra_flags & !ctl::MALLOCX_ZERO;
+        let ptr = valgrind::quietly(|| self.caches.alloc(size, flags));
+        if !ptr.is_null() {
+            // SAFETY: a live block of this pool, just allocated.
+            valgrind::alloc(self.base(), ptr, unsafe { self.caches.usable_size(ptr) });
+            if extra_flags & ctl::MALLOCX_ZERO != 0 {
+                // SAFETY: a block of at least `size` bytes.
+                unsafe { ptr.write_bytes(0, size) };
+            }
+        }
+        ptr
+    }
+
+    /// A resize under Valgrind: jemalloc's own resize (in place when it can,
+    /// as outside Valgrind), with its copy kept quiet, then the old chunk
+    /// freed and the new one allocated in memcheck's books, the kept bytes
+    /// as defined or undefined as they were.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` is a live block of this pool; `size` is at least 1.
+    #[cold]
+    #[inline(never)]
+    unsafe fn realloc_under_valgrind(&self, ptr: *mut u8, size: usize, extra_flags: i32) -> *mut u8 {
+        // SAFETY: a live block of this pool (caller's contract).
+        let keep = unsafe { self.caches.usable_size(ptr) }.min(size);
+        let vbits = valgrind::definedness(ptr, keep);
+        // SAFETY: as above.
+        let moved = valgrind::quietly(|| unsafe { self.caches.realloc(ptr, size, extra_flags) });
+        if !moved.is_null() {
+            valgrind::free(self.base(), ptr);
+            // SAFETY: a live block of this pool, just resized.
+            valgrind::alloc(self.base(), moved, unsafe { self.caches.usable_size(moved) });
+            valgrind::set_definedness(moved, keep, vbits);
+        }
+        moved
     }
 
     #[cold]
@@ -270,9 +323,12 @@ impl Pool {
     pub fn malloc(&self, size: usize) -> Result<NonNull<u8>> {
         // The common case in a few instructions; everything else (and every
         // call while tracing) out of line, so the fast path saves no registers.
-        // (No thread holds a cache slot while allocations are traced.)
-        if let Some(ptr) = self.caches.pop_cached(size) {
-            return Ok(ptr);
+        // (No thread holds a cache slot while allocations are traced.) Under
+        // Valgrind every block goes through `alloc_raw`, which tells memcheck.
+        if !valgrind::active() {
+            if let Some(ptr) = self.caches.pop_cached(size) {
+                return Ok(ptr);
+            }
         }
         self.malloc_slow(size)
     }
@@ -342,7 +398,13 @@ impl Pool {
             return Err(self.out_of_memory(size));
         }
         // SAFETY: `ptr` is a live block of this pool (caller's contract).
-        let moved = unsafe { self.caches.realloc(ptr, size, 0) };
+        let moved = unsafe {
+            if valgrind::active() {
+                self.realloc_under_valgrind(ptr, size, 0)
+            } else {
+                self.caches.realloc(ptr, size, 0)
+            }
+        };
         self.finish_alloc(moved, size, "realloc").map(Some)
     }
 
@@ -355,12 +417,31 @@ impl Pool {
     #[inline]
     pub unsafe fn free(&self, ptr: *mut u8) {
         // As in `malloc`: the common case inline, the rest out of line.
+        if valgrind::active() {
+            // SAFETY: forwarded from the caller's contract.
+            return unsafe { self.free_under_valgrind(ptr) };
+        }
         if self.contains(ptr) {
             // SAFETY: the pool starts above address 0, so a pointer into it
             // is not null; and it is a live block (caller's contract).
             if unsafe { self.caches.push_cached(NonNull::new_unchecked(ptr)) } {
                 return;
             }
+        }
+        // SAFETY: forwarded from the caller's contract.
+        unsafe { self.free_slow(ptr) }
+    }
+
+    /// A free told to memcheck first: from then on the block is NOACCESS.
+    ///
+    /// # Safety
+    ///
+    /// As for [`free`](Pool::free).
+    #[cold]
+    #[inline(never)]
+    unsafe fn free_under_valgrind(&self, ptr: *mut u8) {
+        if self.contains(ptr) {
+            valgrind::free(self.base(), ptr);
         }
         // SAFETY: forwarded from the caller's contract.
         unsafe { self.free_slow(ptr) }
@@ -464,7 +545,13 @@ impl Pool {
             return ptr::null_mut();
         }
         // SAFETY: forwarded from the caller's contract; size is non-zero.
-        unsafe { self.caches.realloc(ptr, size.max(1), align_flags(align)) }
+        unsafe {
+            if valgrind::active() {
+                self.realloc_under_valgrind(ptr, size.max(1), align_flags(align))
+            } else {
+                self.caches.realloc(ptr, size.max(1), align_flags(align))
+            }
+        }
     }
 }
 
@@ -486,6 +573,13 @@ impl Drop for Pool {
         fork::untrack(self.id);
         // Cached objects go back to the arena before it is destroyed.
         self.caches.destroy_all();
+        if valgrind::active() {
+            valgrind::destroy_pool(self.base());
+            if self.kind() == MemoryKind::Region {
+                // The caller's memory is the caller's again.
+                valgrind::make_defined(self.base(), self.len);
+            }
+        }
     }
 }
 

@@ -1,23 +1,17 @@
 #!/usr/bin/env bash
-# Builds libvmem.so and libvmem.a, compiles each C test here with the system
-# cc against them, and runs it. Ends with "c: N passed, M failed".
+# Installs libvmem (scripts/install-c.sh) into a scratch prefix, compiles
+# each C test here with the system cc against it, and runs it; some again
+# under valgrind. Ends with "c: N passed, M failed".
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../../.." && pwd)
 cd "$root"
-cargo build --release -p vmem-ffi --quiet || exit 1
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-# Install into a scratch prefix the way a user would: the real file under
-# its soname, the link-time name, the header and vmem.pc.
+# Install into a scratch prefix the way a user would (scripts/install-c.sh
+# builds what it needs): the tests build against that tree.
+scripts/install-c.sh "$out" >/dev/null || exit 1
 lib="$out/lib"
-mkdir -p "$lib/pkgconfig" "$out/include"
-cp "$root/target/release/libvmem.so" "$lib/libvmem.so.1"
-ln -s libvmem.so.1 "$lib/libvmem.so"
-cp "$root/target/release/libvmem.a" "$lib/"
-cp "$root/crates/vmem-ffi/include/libvmem.h" "$out/include/"
-version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$root/Cargo.toml" | head -n 1)
-sed -e "s|@PREFIX@|$out|" -e "s|@VERSION@|$version|" "$root/crates/vmem-ffi/vmem.pc.in" > "$lib/pkgconfig/vmem.pc"
 cflags=(-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -g -I "$out/include")
 
 passed=0 failed=0
@@ -41,18 +35,31 @@ for source in "$here"/*.c; do
   fi
   case $name in
     log_file) run "$name" env VMEM_LOG_LEVEL=2 VMEM_LOG_FILE="$out/vmem.log-" LD_LIBRARY_PATH="$lib" "$out/$name" ;;
+    fds) run "$name" env VMEM_LOG_LEVEL=4 VMEM_LOG_FILE="$out/fds.log" LD_LIBRARY_PATH="$lib" "$out/$name" ;;
     *) run "$name" env LD_LIBRARY_PATH="$lib" "$out/$name" ;;
   esac
 done
 
-# libvmem.so exports the libvmem API and nothing else.
+# libvmem.so exports the libvmem API and nothing else, each function as
+# vmem_*@@LIBVMEM_1.0 like PMDK's libvmem; a program linked against it needs
+# that version and starts without "no version information available".
 expected="vmem_aligned_alloc vmem_calloc vmem_check vmem_check_version vmem_create vmem_create_in_region vmem_delete vmem_errormsg vmem_free vmem_malloc vmem_malloc_usable_size vmem_realloc vmem_set_funcs vmem_stats_print vmem_strdup vmem_wcsdup"
-exported=$(nm -D --defined-only "$lib/libvmem.so.1" | awk '{ print $3 }' | sort | paste -sd' ')
-if [ "$exported" = "$expected" ]; then
-  echo "ok exports: the 16 libvmem functions only"
+expected_versioned=$(printf '%s@@LIBVMEM_1.0\n' $expected | paste -sd' ')
+exported=$(readelf --dyn-syms -W "$lib/libvmem.so.1" | awk '$7 != "UND" && $8 ~ /^[a-z_]/ { print $8 }' | sort | paste -sd' ')
+if [ "$exported" = "$expected_versioned" ]; then
+  echo "ok exports: the 16 libvmem functions only, as vmem_*@@LIBVMEM_1.0"
   passed=$((passed + 1))
 else
   echo "FAILED: exports: $exported"
+  failed=$((failed + 1))
+fi
+needed=$(readelf -V -W "$out/api" | sed -n '/Version needs section/,$p' | grep -c 'Name: LIBVMEM_1.0')
+started=$(LD_LIBRARY_PATH="$lib" "$out/api" 2>&1 >/dev/null)
+if [ "$needed" -ge 1 ] && ! grep -q 'no version information' <<<"$started"; then
+  echo "ok versions: a program needs LIBVMEM_1.0 and starts without a version warning"
+  passed=$((passed + 1))
+else
+  echo "FAILED: versions: needs LIBVMEM_1.0: $needed; start: $started"
   failed=$((failed + 1))
 fi
 
@@ -67,25 +74,80 @@ for source in "$root"/examples/c/*.c; do
   fi
 done
 
-# Memcheck sees the library's own heap use: no invalid access, no leak.
+# Memcheck sees the library's own heap use: no invalid access, no leak, and
+# no block "possibly lost" (the library's state is held by its start).
 if command -v valgrind >/dev/null; then
-  for name in manpage_example set_funcs api; do
+  for name in manpage_example set_funcs api threads; do
     run "valgrind $name" env LD_LIBRARY_PATH="$lib" valgrind -q --error-exitcode=99 \
-      --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite "$out/$name"
+      --leak-check=full --show-leak-kinds=definite,possible --errors-for-leak-kinds=definite,possible "$out/$name"
   done
+  # Pool blocks are memcheck chunks: a use after free, an overrun into free
+  # pool space and a leak are reported; a clean run of every call has none.
+  memcheck_reports() { # mode, expected text: memcheck reports it
+    local report
+    report=$(env LD_LIBRARY_PATH="$lib" valgrind --leak-check=full --show-leak-kinds=definite \
+      "$out/memcheck" "$1" 2>&1)
+    if grep -q "$2" <<<"$report" && grep -q "main (memcheck.c" <<<"$report"; then
+      echo "ok memcheck reports $1: $2"
+    else
+      echo "$report"
+      return 1
+    fi
+  }
+  run "memcheck use-after-free" memcheck_reports use-after-free "Invalid write of size 1"
+  run "memcheck overrun" memcheck_reports overrun "Invalid write of size 1"
+  run "memcheck leak" memcheck_reports leak "definitely lost"
+  run "valgrind memcheck" env LD_LIBRARY_PATH="$lib" valgrind -q --error-exitcode=99 \
+    --leak-check=full --show-leak-kinds=definite,possible --errors-for-leak-kinds=definite,possible "$out/memcheck"
 else
   echo "valgrind not installed: memcheck runs skipped"
 fi
 
-# pkg-config finds the library and header.
+# The installed tree: the soname links, and pkg-config (as libvmem and as
+# vmem) gives what a program needs to build and run.
+links=$(cd "$lib" && echo "$(readlink libvmem.so) $(readlink libvmem.so.1)")
+if [[ $links =~ ^libvmem.so.1\ libvmem.so.1.[0-9]+.[0-9]+$ ]] && [ -f "$lib/$(readlink "$lib/libvmem.so.1")" ]; then
+  echo "ok install: libvmem.so -> $links"
+  passed=$((passed + 1))
+else
+  echo "FAILED: install links: $links"
+  failed=$((failed + 1))
+fi
 if command -v pkg-config >/dev/null; then
-  if cc -std=c11 -o "$out/manpage_pkgconfig" "$here/manpage_example.c" \
-    $(PKG_CONFIG_PATH="$lib/pkgconfig" pkg-config --cflags --libs vmem); then
-    run manpage_pkgconfig env LD_LIBRARY_PATH="$lib" "$out/manpage_pkgconfig"
-  else
-    echo "FAILED: pkg-config build"
-    failed=$((failed + 1))
-  fi
+  for pc in libvmem vmem; do
+    if cc -std=c11 -o "$out/pkgconfig_$pc" "$here/manpage_example.c" \
+      $(PKG_CONFIG_PATH="$lib/pkgconfig" pkg-config --cflags --libs $pc); then
+      run "pkg-config $pc" env LD_LIBRARY_PATH="$lib" "$out/pkgconfig_$pc"
+    else
+      echo "FAILED: pkg-config $pc build"
+      failed=$((failed + 1))
+    fi
+  done
+fi
+
+# The manual pages render without a warning: libvmem(7), the two grouped
+# pages of section 3, and a page for every function name.
+manpages_render() {
+  local page text
+  for page in "$out"/share/man/man7/libvmem.7 "$out"/share/man/man3/vmem_create.3 "$out"/share/man/man3/vmem_malloc.3; do
+    if command -v man >/dev/null; then
+      text=$(MANWIDTH=80 man -l "$page" 2>&1) || return 1
+    else
+      text=$(groff -man -Tutf8 "$page" 2>&1) || return 1
+    fi
+    grep -q "^NAME" <<<"$text" || { echo "$page: $text"; return 1; }
+    warnings=$(groff -man -Tutf8 -ww -z "$page" 2>&1)
+    [ -z "$warnings" ] || { echo "$page: $warnings"; return 1; }
+  done
+  for name in $expected; do
+    [ -f "$out/share/man/man3/$name.3" ] || { echo "no page for $name"; return 1; }
+  done
+  echo "ok man pages: libvmem(7), vmem_create(3), vmem_malloc(3) and a page per function"
+}
+if command -v groff >/dev/null; then
+  run "man pages" manpages_render
+else
+  echo "groff not installed: man page check skipped"
 fi
 
 # The static library links too, with nothing but libc's own dependencies.
