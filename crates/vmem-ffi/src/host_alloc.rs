@@ -126,7 +126,7 @@ unsafe fn place(original: *mut u8, layout: Layout, free: FreeFn) -> *mut u8 {
 }
 
 /// A small buffer for the library's state when the host's malloc fails.
-struct Emergency {
+pub(crate) struct Emergency {
     used: usize,
     live: usize,
 }
@@ -138,7 +138,7 @@ struct EmergencyBuffer(std::cell::UnsafeCell<[u8; EMERGENCY_SIZE]>);
 unsafe impl Sync for EmergencyBuffer {}
 static EMERGENCY_BUFFER: EmergencyBuffer = EmergencyBuffer(std::cell::UnsafeCell::new([0; EMERGENCY_SIZE]));
 // std's Mutex does not allocate, so it may be used inside the allocator.
-static EMERGENCY: Mutex<Emergency> = Mutex::new(Emergency { used: 0, live: 0 });
+pub(crate) static EMERGENCY: Mutex<Emergency> = Mutex::new(Emergency { used: 0, live: 0 });
 
 fn emergency_contains(ptr: *mut u8) -> bool {
     (ptr as usize).wrapping_sub(EMERGENCY_BUFFER.0.get() as usize) < EMERGENCY_SIZE

@@ -30,10 +30,16 @@ static LIVE_HANDLES: Mutex<Vec<usize>> = Mutex::new(Vec::new());
 /// starts up here rather than inside the first `vmem_create` (about 1 ms),
 /// and the `VMEM_LOG_FILE` log file opens here rather than at the first log
 /// line, so no descriptor appears in the middle of the program's run.
+/// It also holds this library's locks across `fork`, around the core's: the
+/// host allocator's last (the core allocates under its own locks), the
+/// handle list and version reasons first (held while calling the core).
 extern "C" fn at_load() {
     let _ = catch_unwind(|| {
         vmem::log::open_at_load();
         vmem::init();
+        vmem::fork::hold_last(&host_alloc::EMERGENCY);
+        vmem::fork::hold_first(&LIVE_HANDLES);
+        vmem::fork::hold_first(&VERSION_REASONS);
     });
 }
 

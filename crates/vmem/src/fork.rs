@@ -15,6 +15,11 @@
 //! parent (a lock with a queue of waiters, such as parking_lot's, may hand
 //! itself to a waiter that the child does not have).
 //!
+//! Other layers (`libvmem.so`) add their own process-wide locks with
+//! [`hold_first`] (taken before the library's: they are held while calling
+//! it) and [`hold_last`] (taken after: the library calls into code that
+//! takes them).
+//!
 //! A pool's memory is a shared mapping: after `fork` parent and child see
 //! the same memory under two copies of the allocator's state, so only one of
 //! them may allocate from a pool the parent made.
@@ -23,10 +28,10 @@ use std::cell::UnsafeCell;
 use std::sync::{Arc, Mutex, MutexGuard, Once, PoisonError};
 
 /// Releases what [`ForkLocks::hold`] took; `true` in the child.
-pub(crate) type Release<'a> = Box<dyn FnOnce(bool) + 'a>;
+pub type Release<'a> = Box<dyn FnOnce(bool) + 'a>;
 
 /// Something whose locks the library must hold across `fork`.
-pub(crate) trait ForkLocks: Send + Sync {
+pub trait ForkLocks: Send + Sync {
     /// Takes the locks (before `fork`); the returned function releases them
     /// (after it, in the parent or in the child, on the same thread).
     fn hold(&self) -> Release<'_>;
@@ -40,14 +45,26 @@ impl<T: Send> ForkLocks for Mutex<T> {
     }
 }
 
-/// The locks of the live pools, by pool id, in the order each pool takes
-/// them; and the process-wide ones, taken after every pool's.
-struct Tracked {
-    pools: Vec<(u64, Vec<Arc<dyn ForkLocks>>)>,
-    globals: Vec<&'static dyn ForkLocks>,
+/// A lock that only needs holding across `fork`, taken for writing.
+impl<T: Send + Sync> ForkLocks for std::sync::RwLock<T> {
+    fn hold(&self) -> Release<'_> {
+        let guard = self.write().unwrap_or_else(PoisonError::into_inner);
+        Box::new(move |_| drop(guard))
+    }
 }
 
-static TRACKED: Mutex<Tracked> = Mutex::new(Tracked { pools: Vec::new(), globals: Vec::new() });
+/// Every lock to hold, in taking order: other layers' first ones, the live
+/// pools' (by pool id, in the order each pool nests them), the library's
+/// process-wide ones, other layers' last ones.
+struct Tracked {
+    first: Vec<&'static dyn ForkLocks>,
+    pools: Vec<(u64, Vec<Arc<dyn ForkLocks>>)>,
+    globals: Vec<&'static dyn ForkLocks>,
+    last: Vec<&'static dyn ForkLocks>,
+}
+
+static TRACKED: Mutex<Tracked> =
+    Mutex::new(Tracked { first: Vec::new(), pools: Vec::new(), globals: Vec::new(), last: Vec::new() });
 
 /// What the forking thread holds from `prepare` to `parent` or `child`.
 struct Held {
@@ -71,11 +88,16 @@ fn tracked() -> MutexGuard<'static, Tracked> {
     TRACKED.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Installs the `fork` handlers once, with the process-wide locks.
-fn install() {
+/// Installs the `fork` handlers once, with the library's process-wide locks
+/// (in the order they nest: logging happens under any of the others).
+pub(crate) fn install() {
     static INSTALLED: Once = Once::new();
     INSTALLED.call_once(|| {
-        tracked().globals.extend([&crate::registry::LIVE as &dyn ForkLocks, &crate::VERSION_MESSAGES]);
+        tracked().globals.extend([
+            &crate::registry::LIVE as &dyn ForkLocks,
+            &crate::VERSION_MESSAGES,
+            &crate::log::FORK_LOCKS,
+        ]);
         // SAFETY: the handlers are plain `extern "C"` functions that live as
         // long as the library; pthread_atfork only records them.
         unsafe { libc::pthread_atfork(Some(prepare), Some(parent), Some(child)) };
@@ -86,6 +108,20 @@ fn install() {
 pub(crate) fn track(pool_id: u64, locks: Vec<Arc<dyn ForkLocks>>) {
     install();
     tracked().pools.push((pool_id, locks));
+}
+
+/// Holds `locks` across `fork` before every lock of the library: for a
+/// layer that calls the library while holding them.
+pub fn hold_first(locks: &'static dyn ForkLocks) {
+    install();
+    tracked().first.push(locks);
+}
+
+/// Holds `locks` across `fork` after every lock of the library: for locks
+/// taken by code the library calls (an allocator, say).
+pub fn hold_last(locks: &'static dyn ForkLocks) {
+    install();
+    tracked().last.push(locks);
 }
 
 /// Stops tracking pool `pool_id` (it is being deleted).
@@ -100,7 +136,8 @@ extern "C" fn prepare() {
     // and the guard is dropped only after every release has run.
     let tracked: &'static Tracked = unsafe { &*(&*guard as *const Tracked) };
     let pools = tracked.pools.iter().flat_map(|(_, locks)| locks.iter().map(|lock| &**lock));
-    let releases = pools.chain(tracked.globals.iter().copied()).map(|locks| locks.hold()).collect();
+    let all = tracked.first.iter().copied().chain(pools).chain(tracked.globals.iter().copied());
+    let releases = all.chain(tracked.last.iter().copied()).map(|locks| locks.hold()).collect();
     // SAFETY: this thread holds TRACKED (see HeldAcrossFork).
     unsafe { *HELD.0.get() = Some(Held { _tracked: guard, releases }) };
 }

@@ -43,7 +43,8 @@ mod arena;
 mod barrier;
 mod ctl;
 mod error;
-mod fork;
+#[doc(hidden)]
+pub mod fork;
 mod front;
 #[doc(hidden)]
 pub mod log;
@@ -124,6 +125,7 @@ pub fn usable_size_for(size: usize) -> usize {
 #[doc(hidden)]
 pub fn init() {
     sizeclass::SizeClasses::get();
+    fork::install();
 }
 
 /// The reasons for version mismatches made so far (see [`version_message`]);

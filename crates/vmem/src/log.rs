@@ -95,6 +95,25 @@ pub fn print(text: &str) {
     }
 }
 
+/// The logging locks, held across `fork` (see [`crate::fork`]): the print
+/// function's, and the log file's once it is open.
+pub(crate) struct LogLocks;
+
+pub(crate) static FORK_LOCKS: LogLocks = LogLocks;
+
+impl crate::fork::ForkLocks for LogLocks {
+    fn hold(&self) -> crate::fork::Release<'_> {
+        let print = PRINT.hold();
+        let sink = DEFAULT_SINK.get().and_then(Option::as_ref).map(|file| file.hold());
+        Box::new(move |in_child| {
+            if let Some(release) = sink {
+                release(in_child);
+            }
+            print(in_child);
+        })
+    }
+}
+
 /// Opens the `VMEM_LOG_FILE` sink now, for `libvmem.so`'s load-time
 /// constructor: libvmem opened its log file as the library loaded, so a
 /// program sees the same open descriptors before its first pool and after its
