@@ -95,6 +95,7 @@ pub(crate) fn install() {
     INSTALLED.call_once(|| {
         tracked().globals.extend([
             &crate::registry::LIVE as &dyn ForkLocks,
+            &crate::threads::LIVE_POOLS,
             &crate::VERSION_MESSAGES,
             &crate::log::FORK_LOCKS,
         ]);
@@ -126,7 +127,12 @@ pub fn hold_last(locks: &'static dyn ForkLocks) {
 
 /// Stops tracking pool `pool_id` (it is being deleted).
 pub(crate) fn untrack(pool_id: u64) {
-    tracked().pools.retain(|(id, _)| *id != pool_id);
+    let pools = &mut tracked().pools;
+    pools.retain(|(id, _)| *id != pool_id);
+    if pools.is_empty() {
+        // No heap block outlives the last pool.
+        *pools = Vec::new();
+    }
 }
 
 extern "C" fn prepare() {

@@ -33,7 +33,12 @@ pub(crate) fn add(pool_id: u64, range: Range<usize>) {
 }
 
 pub(crate) fn remove(pool_id: u64) {
-    live().retain(|(id, _)| *id != pool_id);
+    let mut live = live();
+    live.retain(|(id, _)| *id != pool_id);
+    if live.is_empty() {
+        // No heap block outlives the last pool.
+        *live = Vec::new();
+    }
 }
 
 /// Whether the pool is registered and no other live pool shares its memory.

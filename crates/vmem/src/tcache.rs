@@ -85,7 +85,7 @@ impl PoolCaches {
         let classes = SizeClasses::get();
         let pages = PageMap::new(base, len, classes.page_shift())
             .map_err(|err| Error::from_io(&err, format_args!("cannot map the page map of a {len}-byte pool")))?;
-        Ok(PoolCaches { arena, space, threads: Arc::new(Threads::new(pool_id, arena, classes)), classes, pages })
+        Ok(PoolCaches { arena, space, threads: Threads::new(pool_id, arena, classes), classes, pages })
     }
 
     /// The fast path of a small allocation: an object from the calling

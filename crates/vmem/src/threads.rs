@@ -23,7 +23,7 @@
 use std::cell::{Cell, RefCell};
 use std::ptr::{self, NonNull};
 use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicPtr, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use tikv_jemalloc_sys as jemalloc;
 
@@ -125,15 +125,29 @@ unsafe impl Send for Threads {}
 // SAFETY: as above.
 unsafe impl Sync for Threads {}
 
+/// The thread caches of every live pool, by pool id: how an exiting thread
+/// finds the pools it has caches for. A pool leaves it when it is deleted, so
+/// nothing of a deleted pool outlives it but the small entries of threads
+/// that used it (no heap block of their own). Held across `fork`.
+pub(crate) static LIVE_POOLS: Mutex<Vec<(u64, Arc<Threads>)>> = Mutex::new(Vec::new());
+
+fn live_pools() -> MutexGuard<'static, Vec<(u64, Arc<Threads>)>> {
+    LIVE_POOLS.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The thread caches of live pool `pool_id`.
+fn live_pool(pool_id: u64) -> Option<Arc<Threads>> {
+    live_pools().iter().find(|(id, _)| *id == pool_id).map(|(_, threads)| threads.clone())
+}
+
 /// This thread's way to its cache of one pool. The cache itself belongs to
 /// the pool's list: freed when the thread exits or when the pool goes,
-/// whichever comes first, so a deleted pool leaves only this entry behind.
+/// whichever comes first.
 struct ThreadEntry {
     pool_id: u64,
-    /// Reached through `LAST_USED` on the hot path; valid while `threads`
-    /// is alive.
+    /// Reached through `LAST_USED` on the hot path; valid while the pool is
+    /// live.
     cache: NonNull<ThreadCache>,
-    threads: Weak<Threads>,
 }
 
 /// This thread's caches. Empties those whose pool is still alive at exit.
@@ -143,8 +157,8 @@ impl Drop for ThreadCaches {
     fn drop(&mut self) {
         // No later call on this thread may use a cache dropped here.
         let _ = LAST_USED.try_with(|last| last.set((0, ptr::null_mut())));
-        for entry in self.0.drain(..) {
-            if let Some(threads) = entry.threads.upgrade() {
+        for entry in std::mem::take(&mut self.0) {
+            if let Some(threads) = live_pool(entry.pool_id) {
                 threads.release(entry.cache);
             }
         }
@@ -159,16 +173,20 @@ thread_local! {
 }
 
 impl Threads {
-    pub(crate) fn new(pool_id: u64, arena: u32, classes: &'static SizeClasses) -> Self {
+    /// The thread caches of a new pool, listed among the live pools until
+    /// [`destroy_all`](Self::destroy_all).
+    pub(crate) fn new(pool_id: u64, arena: u32, classes: &'static SizeClasses) -> Arc<Self> {
         barrier::init();
-        Threads {
+        let threads = Arc::new(Threads {
             pool_id,
             arena,
             classes,
             slots: Default::default(),
             orphaned_live: AtomicIsize::new(0),
             caches: Mutex::new(Some(Vec::new())),
-        }
+        });
+        live_pools().push((pool_id, threads.clone()));
+        threads
     }
 
     fn lock(&self) -> MutexGuard<'_, Option<Vec<NonNull<ThreadCache>>>> {
@@ -272,12 +290,13 @@ impl Threads {
             live: AtomicIsize::new(0),
         });
         let cache = NonNull::from(Box::leak(cache));
-        let entry = ThreadEntry { pool_id: self.pool_id, cache, threads: Arc::downgrade(self) };
+        let entry = ThreadEntry { pool_id: self.pool_id, cache };
         let registered = THREAD_CACHES.try_with(|caches| {
             let mut caches = caches.borrow_mut();
             // Forget the entries of pools that are gone (their objects went
             // with the pool's memory).
-            caches.0.retain(|entry| entry.threads.strong_count() > 0);
+            let live = live_pools();
+            caches.0.retain(|entry| live.iter().any(|(id, _)| *id == entry.pool_id));
             caches.0.push(entry);
         });
         match registered {
@@ -440,8 +459,16 @@ impl Threads {
         let _ = THREAD_CACHES.try_with(|caches| {
             if let Ok(mut caches) = caches.try_borrow_mut() {
                 caches.0.retain(|entry| entry.pool_id != self.pool_id);
+                if caches.0.is_empty() {
+                    caches.0 = Vec::new();
+                }
             }
         });
+        let mut live = live_pools();
+        live.retain(|(id, _)| *id != self.pool_id);
+        if live.is_empty() {
+            *live = Vec::new();
+        }
     }
 }
 
