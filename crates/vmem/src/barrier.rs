@@ -8,15 +8,16 @@
 //! Linux's `membarrier`, the claiming side forces that fence onto every
 //! running thread of the process at once, so the owner needs only a compiler
 //! barrier — the malloc/free fast path stays as fast as without hand-over.
-//! Elsewhere (and under tools that lack the system call) both sides fence.
+//! Where the system call is missing (other systems, tools such as valgrind)
+//! [`heavy`] says so, and no thread claims another's cache.
 
 use std::sync::atomic::{compiler_fence, fence, AtomicBool, Ordering};
 use std::sync::Once;
 
 use crate::sys;
 
-/// Whether [`heavy`] runs `membarrier` (then [`light`] is a compiler
-/// barrier). Set once, before the first thread cache exists.
+/// Whether [`heavy`] can run `membarrier`. Set once, before the first thread
+/// cache exists.
 static ASYMMETRIC: AtomicBool = AtomicBool::new(false);
 
 /// Chooses the kind of barrier; called before any thread cache is made.
@@ -25,26 +26,20 @@ pub(crate) fn init() {
     CHOSEN.call_once(|| ASYMMETRIC.store(sys::membarrier_register(), Ordering::Relaxed));
 }
 
-/// The frequent side's barrier between its store and its load.
+/// The frequent side's barrier between its store and its load: only the
+/// compiler's ordering; the hardware's comes from [`heavy`].
 #[inline(always)]
 pub(crate) fn light() {
-    if ASYMMETRIC.load(Ordering::Relaxed) {
-        compiler_fence(Ordering::SeqCst);
-    } else {
-        fence(Ordering::SeqCst);
-    }
+    compiler_fence(Ordering::SeqCst);
 }
 
 /// The rare side's barrier between its store and its load: afterwards every
 /// store the frequent side made before its [`light`] barrier is visible, and
 /// every load it makes after one sees the rare side's earlier stores. False
-/// when no such barrier could be had (the rare side must then not rely on
-/// it).
+/// when no such barrier could be had: the rare side must then not rely on it.
 pub(crate) fn heavy() -> bool {
-    if ASYMMETRIC.load(Ordering::Relaxed) {
-        sys::membarrier()
-    } else {
+    ASYMMETRIC.load(Ordering::Relaxed) && {
         fence(Ordering::SeqCst);
-        true
+        sys::membarrier()
     }
 }

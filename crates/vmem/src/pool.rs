@@ -323,12 +323,11 @@ impl Pool {
     pub fn malloc(&self, size: usize) -> Result<NonNull<u8>> {
         // The common case in a few instructions; everything else (and every
         // call while tracing) out of line, so the fast path saves no registers.
-        // (No thread holds a cache slot while allocations are traced.) Under
-        // Valgrind every block goes through `alloc_raw`, which tells memcheck.
-        if !valgrind::active() {
-            if let Some(ptr) = self.caches.pop_cached(size) {
-                return Ok(ptr);
-            }
+        // (No thread holds a cache slot while allocations are traced or
+        // under Valgrind: every block goes through `alloc_raw`, which tells
+        // memcheck.)
+        if let Some(ptr) = self.caches.pop_cached(size) {
+            return Ok(ptr);
         }
         self.malloc_slow(size)
     }
@@ -417,31 +416,12 @@ impl Pool {
     #[inline]
     pub unsafe fn free(&self, ptr: *mut u8) {
         // As in `malloc`: the common case inline, the rest out of line.
-        if valgrind::active() {
-            // SAFETY: forwarded from the caller's contract.
-            return unsafe { self.free_under_valgrind(ptr) };
-        }
         if self.contains(ptr) {
             // SAFETY: the pool starts above address 0, so a pointer into it
             // is not null; and it is a live block (caller's contract).
             if unsafe { self.caches.push_cached(NonNull::new_unchecked(ptr)) } {
                 return;
             }
-        }
-        // SAFETY: forwarded from the caller's contract.
-        unsafe { self.free_slow(ptr) }
-    }
-
-    /// A free told to memcheck first: from then on the block is NOACCESS.
-    ///
-    /// # Safety
-    ///
-    /// As for [`free`](Pool::free).
-    #[cold]
-    #[inline(never)]
-    unsafe fn free_under_valgrind(&self, ptr: *mut u8) {
-        if self.contains(ptr) {
-            valgrind::free(self.base(), ptr);
         }
         // SAFETY: forwarded from the caller's contract.
         unsafe { self.free_slow(ptr) }
@@ -456,6 +436,10 @@ impl Pool {
         if !self.contains(ptr) {
             let _ = self.foreign_pointer(ptr);
             return;
+        }
+        if valgrind::active() {
+            // Told to memcheck first: from then on the block is NOACCESS.
+            valgrind::free(self.base(), ptr);
         }
         // SAFETY: inside the pool, so not null; a live block of this pool
         // (caller's contract).

@@ -38,22 +38,24 @@ use crate::sys::unix::thread_id;
 /// Threads per pool that find their cache without a thread-local.
 const THREAD_SLOTS: usize = 16;
 
-/// What one thread keeps for one pool.
+/// What one thread keeps for one pool. The words every call touches come
+/// first, on one cache line (`repr(C)` keeps the order).
+#[repr(C)]
 pub(crate) struct ThreadCache {
-    /// `MALLOCX_ARENA | MALLOCX_TCACHE` for this thread and pool.
-    pub(crate) flags: i32,
-    tcache: Option<u32>,
-    /// Used only between [`enter`](Self::enter) and [`leave`](Self::leave),
-    /// or by the thread that claimed the cache.
-    pub(crate) front: FrontCache,
     /// Written by the owner only: it is using the cache.
     in_use: AtomicBool,
     /// Written by a reclaiming thread only: it is emptying the cache.
     claimed: AtomicBool,
+    /// `MALLOCX_ARENA | MALLOCX_TCACHE` for this thread and pool.
+    pub(crate) flags: i32,
+    tcache: Option<u32>,
     /// Bytes jemalloc handed out through this cache minus bytes given back
     /// through it (negative when this thread frees others' blocks); written
     /// by whoever has the cache, read by anyone.
     live: AtomicIsize,
+    /// Used only between [`enter`](Self::enter) and [`leave`](Self::leave),
+    /// or by the thread that claimed the cache.
+    pub(crate) front: FrontCache,
 }
 
 impl ThreadCache {
@@ -243,9 +245,10 @@ impl Threads {
         };
         let _ = LAST_USED.try_with(|last| last.set((self.pool_id, cache.as_ptr())));
         let (me, slot) = self.my_slot();
-        // While allocations are traced no thread takes a slot, so every call
-        // takes the paths that log.
-        let tracing = crate::log::enabled(Level::Alloc);
+        // While allocations are traced, or memcheck watches the pool, no
+        // thread takes a slot, so every call takes the paths that log and
+        // tell memcheck.
+        let tracing = crate::log::enabled(Level::Alloc) || crate::valgrind::active();
         if !tracing && slot.thread.compare_exchange(0, me, Ordering::Relaxed, Ordering::Relaxed).is_ok() {
             slot.cache.store(cache.as_ptr(), Ordering::Relaxed);
         }
@@ -391,8 +394,8 @@ impl Threads {
     /// blocked threads included. The caller must not be inside
     /// [`ThreadCache::enter`] for this pool.
     pub(crate) fn reclaim_all(&self) {
-        let list = self.lock();
-        let Some(list) = list.as_ref() else { return };
+        let guard = self.lock();
+        let Some(list) = guard.as_ref() else { return };
         // SAFETY (for every dereference below): listed caches stay alive
         // while the lock is held.
         for cache in list {
@@ -400,10 +403,13 @@ impl Threads {
         }
         if !barrier::heavy() {
             // Without the process-wide barrier an owner's use could be
-            // missed: give the caches back untouched.
+            // missed: give the caches back untouched, and empty only the
+            // caller's own.
             for cache in list {
                 unsafe { cache.as_ref() }.claimed.store(false, Ordering::Release);
             }
+            drop(guard);
+            self.flush_current_thread();
             return;
         }
         for &cache in list {
