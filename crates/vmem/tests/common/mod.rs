@@ -72,7 +72,10 @@ pub fn statvfs_used(path: &Path) -> u64 {
     unsafe {
         let mut st: libc::statvfs = std::mem::zeroed();
         assert_eq!(libc::statvfs(c.as_ptr(), &mut st), 0);
-        (st.f_blocks - st.f_bfree) * st.f_frsize
+        // The field types differ between platforms (u32 block counts on macOS).
+        #[allow(clippy::unnecessary_cast)]
+        let (blocks, free, frsize) = (st.f_blocks as u64, st.f_bfree as u64, st.f_frsize as u64);
+        (blocks - free) * frsize
     }
 }
 
