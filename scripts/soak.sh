@@ -6,9 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npm run build --silent
-VMEM_MODEL_CASES=${VMEM_MODEL_CASES:-2000} cargo test --release -p vmem --test model -- --nocapture
+VMEM_MODEL_CASES=${VMEM_MODEL_CASES:-2000} cargo test --release -p vmem-pool --test model -- --nocapture
 for round in 1 2 3; do
   echo "== reliability, round $round"
-  cargo test --release -p vmem --test reliability
+  cargo test --release -p vmem-pool --test reliability
 done
 VMEM_MODEL_RUNS=${VMEM_MODEL_RUNS:-1000} npx ava --timeout=60m __test__/model.spec.ts

@@ -34,7 +34,7 @@ done
 
 echo "== examples: TypeScript demo (20 MB), Rust quickstart"
 npx tsx examples/demo.ts /dev/shm 20 2>&1 | tee -a "$log" | tail -n 4
-cargo run --quiet --release -p vmem --example quickstart /dev/shm
+cargo run --quiet --release -p vmem-pool --example quickstart /dev/shm
 
 echo "== packaging: npm pack, install without cargo, Node.js 20/22/24"
 scripts/package-test.sh 2>&1 | tee -a "$log"

@@ -2,7 +2,7 @@
 //! the same jemalloc 5.3 (its automatic arena and tcache) and under glibc,
 //! side by side in one process, alternating rounds, medians.
 //!
-//! `cargo bench -p vmem --bench pairs`
+//! `cargo bench -p vmem-pool --bench pairs`
 
 use std::hint::black_box;
 use std::time::Instant;

@@ -1,4 +1,4 @@
-//! The README's Rust example: `cargo run -p vmem --example quickstart [dir]`.
+//! The README's Rust example: `cargo run -p vmem-pool --example quickstart [dir]`.
 
 use vmem::Pool;
 

@@ -60,6 +60,10 @@ mod tcache;
 mod threads;
 mod valgrind;
 
+pub use alloc_api::SharedPool;
+/// The `Allocator` trait and collections this crate's allocators plug into
+/// (`&Pool`, [`SharedPool`]), re-exported so their versions always match.
+pub use allocator_api2;
 pub use error::{errormsg, Error, Result};
 pub use log::{level as log_level, print, set_funcs, PrintFn};
 pub use mapping::MemoryKind;

@@ -1,6 +1,9 @@
 //! VMEM_LOG_LEVEL and VMEM_LOG_FILE, in a release build. Its own test binary:
 //! the variables are read once per process, before the first vmem call.
 
+mod common;
+
+use common::SHM;
 use vmem::{Pool, MIN_POOL};
 
 #[test]
@@ -14,11 +17,11 @@ fn log_file_with_trailing_dash_gets_the_pid_and_levels_filter() {
         std::env::set_var("VMEM_LOG_FILE", &prefix);
     }
     assert_eq!(vmem::log_level(), 2);
-    let pool = Pool::create("/dev/shm", MIN_POOL).unwrap();
+    let pool = Pool::create(SHM, MIN_POOL).unwrap();
     let block = pool.malloc(64).unwrap();
     // SAFETY: live block.
     unsafe { pool.free(block.as_ptr()) };
-    let _ = Pool::create("/dev/shm", 5);
+    let _ = Pool::create(SHM, 5);
     drop(pool);
 
     let path = dir.path().join(format!("vmem.log-{}", std::process::id()));
@@ -29,7 +32,7 @@ fn log_file_with_trailing_dash_gets_the_pid_and_levels_filter() {
     // Level 4 lines (every allocation) are filtered out at level 2.
     assert!(!log.contains("malloc("), "{log}");
     // stats_print goes to the same place.
-    let pool = Pool::create("/dev/shm", MIN_POOL).unwrap();
+    let pool = Pool::create(SHM, MIN_POOL).unwrap();
     pool.stats_print("");
     assert!(std::fs::read_to_string(&path).unwrap().contains("Begin vmem statistics"));
 }

@@ -149,7 +149,7 @@ fn verify_prefix(block: &Block, kept: usize) -> Result<(), TestCaseError> {
 fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
     let mut pools: Vec<Owned> = Vec::new();
     let mut next_id = 0usize;
-    let dir = std::path::Path::new("/dev/shm");
+    let dir = std::path::Path::new(common::SHM);
     for op in ops {
         match op {
             Op::CreateFile { extra_mib } if pools.len() < 4 => {

@@ -2,6 +2,9 @@
 //! per-thread front cache would serve without a call. Its own test binary:
 //! the level is read once per process, before the first vmem call.
 
+mod common;
+
+use common::SHM;
 use vmem::{Pool, MIN_POOL};
 
 #[test]
@@ -14,7 +17,7 @@ fn level_4_logs_every_malloc_and_free() {
         std::env::set_var("VMEM_LOG_LEVEL", "4");
         std::env::set_var("VMEM_LOG_FILE", &path);
     }
-    let pool = Pool::create("/dev/shm", MIN_POOL).unwrap();
+    let pool = Pool::create(SHM, MIN_POOL).unwrap();
     for _ in 0..1000 {
         let block = pool.malloc(64).unwrap();
         // SAFETY: live block, freed once.

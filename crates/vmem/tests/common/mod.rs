@@ -4,6 +4,15 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// Where tests put pools: tmpfs at /dev/shm on Linux; elsewhere (macOS,
+/// FreeBSD have no /dev/shm directory) the temporary directory.
+#[cfg(target_os = "linux")]
+pub const SHM: &str = "/dev/shm";
+/// Where tests put pools: tmpfs at /dev/shm on Linux; elsewhere (macOS,
+/// FreeBSD have no /dev/shm directory) the temporary directory.
+#[cfg(not(target_os = "linux"))]
+pub const SHM: &str = "/tmp";
+
 /// 64 MiB: the pool size most tests use.
 pub const POOL_64M: usize = 64 << 20;
 
@@ -23,6 +32,10 @@ impl Tmpfs {
     /// Panics when running as root and the mount fails; returns None when not
     /// root (the caller then says the test was skipped).
     pub fn mount(size: &str) -> Option<Tmpfs> {
+        if !cfg!(target_os = "linux") {
+            eprintln!("tmpfs mounts here are Linux-only, part of this test is skipped");
+            return None;
+        }
         if !is_root() {
             eprintln!("not root: cannot mount a tmpfs, part of this test is skipped");
             return None;
@@ -59,7 +72,10 @@ pub fn statvfs_used(path: &Path) -> u64 {
     unsafe {
         let mut st: libc::statvfs = std::mem::zeroed();
         assert_eq!(libc::statvfs(c.as_ptr(), &mut st), 0);
-        (st.f_blocks - st.f_bfree) * st.f_frsize
+        // The field types differ between platforms (u32 block counts on macOS).
+        #[allow(clippy::unnecessary_cast)]
+        let (blocks, free, frsize) = (st.f_blocks as u64, st.f_bfree as u64, st.f_frsize as u64);
+        (blocks - free) * frsize
     }
 }
 
@@ -68,14 +84,16 @@ pub fn temp_dir() -> tempfile::TempDir {
     tempfile::tempdir().expect("temp dir")
 }
 
-/// Entries in `/proc/self/fd`.
+/// Entries in `/proc/self/fd` (`/dev/fd` where there is no procfs).
 pub fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").unwrap().count()
+    let dir = if cfg!(target_os = "linux") { "/proc/self/fd" } else { "/dev/fd" };
+    std::fs::read_dir(dir).unwrap().count()
 }
 
-/// Lines of `/proc/self/maps`.
-pub fn mappings() -> usize {
-    std::fs::read_to_string("/proc/self/maps").unwrap().lines().count()
+/// Lines of `/proc/self/maps`; None where there is no procfs (macOS, FreeBSD).
+pub fn mappings() -> Option<usize> {
+    let maps = std::fs::read_to_string("/proc/self/maps").ok()?;
+    Some(maps.lines().count())
 }
 
 pub fn dir_entries(dir: &Path) -> Vec<PathBuf> {
