@@ -50,7 +50,7 @@ export declare const MINOR_VERSION: number
 export interface NativeStats {
   /** Size of the pool's memory. */
   size: number
-  /** Bytes of the pool handed to the allocator so far. */
+  /** Bytes of the pool the allocator holds now (live blocks and what it keeps for reuse). */
   used: number
   /** Bytes in live allocations, by size class. */
   allocated: number

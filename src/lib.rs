@@ -211,7 +211,7 @@ pub fn pool_check(handle: u32) -> i32 {
 pub struct NativeStats {
     /// Size of the pool's memory.
     pub size: f64,
-    /// Bytes of the pool handed to the allocator so far.
+    /// Bytes of the pool the allocator holds now (live blocks and what it keeps for reuse).
     pub used: f64,
     /// Bytes in live allocations, by size class.
     pub allocated: f64,
