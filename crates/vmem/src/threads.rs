@@ -396,32 +396,32 @@ impl Threads {
     pub(crate) fn reclaim_all(&self) {
         let guard = self.lock();
         let Some(list) = guard.as_ref() else { return };
-        // SAFETY (for every dereference below): listed caches stay alive
-        // while the lock is held.
+        // SAFETY: listed caches stay alive while the lock is held, and only
+        // their atomics are shared.
+        let listed = |cache: &NonNull<ThreadCache>| unsafe { &*cache.as_ptr() };
         for cache in list {
-            unsafe { cache.as_ref() }.claimed.store(true, Ordering::Relaxed);
+            listed(cache).claimed.store(true, Ordering::Relaxed);
         }
         if !barrier::heavy() {
             // Without the process-wide barrier an owner's use could be
             // missed: give the caches back untouched, and empty only the
             // caller's own.
             for cache in list {
-                unsafe { cache.as_ref() }.claimed.store(false, Ordering::Release);
+                listed(cache).claimed.store(false, Ordering::Release);
             }
             drop(guard);
             self.flush_current_thread();
             return;
         }
-        for &cache in list {
-            let claimed = unsafe { cache.as_ref() };
+        for cache in list {
+            let claimed = listed(cache);
             while claimed.in_use.load(Ordering::Acquire) {
                 std::thread::yield_now();
             }
-            // The owner is outside its cache and waits for `claimed` to
-            // clear: only objects freed without its jemalloc cache are right
-            // here, as it may be this very call's caller.
+            // Objects go back without the owner's jemalloc cache, which is
+            // the owner's to use (the owner may be this very caller).
             // SAFETY: claimed, and the owner left it (above).
-            unsafe { self.empty(cache, self.uncached_flags()) };
+            unsafe { self.empty(*cache, self.uncached_flags()) };
             claimed.claimed.store(false, Ordering::Release);
         }
     }
