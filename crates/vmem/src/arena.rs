@@ -326,10 +326,12 @@ unsafe extern "C" fn extent_merge(
 /// fill after mixed churn on four threads reached 92–98 % of the pool with
 /// jemalloc's default, 64×; 100 % with 1×; random multi-threaded churn 96.9 %
 /// with 2×, 100 % with 1×).
+#[cfg(not(target_os = "macos"))]
 #[repr(transparent)]
 struct MallocConf(*const libc::c_char);
 
 // SAFETY: the pointer is to a static, immutable C string.
+#[cfg(not(target_os = "macos"))]
 unsafe impl Sync for MallocConf {}
 
 #[cfg(not(target_os = "macos"))]
