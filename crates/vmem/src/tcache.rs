@@ -230,8 +230,8 @@ impl PoolCaches {
         }
         self.pages.set(ptr, page_entry);
         let usable = match page_entry {
-            // SAFETY: a live object jemalloc just handed out.
-            NOT_CACHED => unsafe { jemalloc::sallocx(ptr.cast(), 0) },
+            // SAFETY: nallocx only computes (a size class, no lookup).
+            NOT_CACHED => unsafe { jemalloc::nallocx(size, flags) },
             bin => self.classes.size_of(bin),
         };
         self.threads.count_live(cache, usable as isize);
@@ -248,8 +248,9 @@ impl PoolCaches {
     unsafe fn jemalloc_free(&self, cache: Option<NonNull<ThreadCache>>, object: NonNull<u8>, flags: i32) {
         // SAFETY: a live object of this pool (caller's contract).
         let usable = unsafe { self.usable_size(object.as_ptr()) };
-        // SAFETY: as above; the flags name its arena.
-        unsafe { jemalloc::dallocx(object.as_ptr().cast(), flags) };
+        // SAFETY: as above, of `usable` bytes (the size lets jemalloc skip
+        // its own lookup); the flags name its arena.
+        unsafe { jemalloc::sdallocx(object.as_ptr().cast(), usable, flags) };
         self.threads.count_live(cache, -(usable as isize));
     }
 
