@@ -224,16 +224,16 @@ unsafe extern "C" fn extent_dalloc(
     addr: *mut c_void,
     size: usize,
     committed: bool,
-    _arena_ind: u32,
+    arena_ind: u32,
 ) -> bool {
-    // SAFETY: jemalloc passes back the hooks pointer we registered.
-    let source = unsafe { ExtentSource::from_hooks(hooks) };
-    source.release(addr, size, committed);
-    crate::vlog!(Level::Alloc, "extent {addr:p}+{size} returned to the pool");
+    // SAFETY: forwarded from jemalloc: the hooks pointer we registered.
+    unsafe { extent_destroy(hooks, addr, size, committed, arena_ind) };
     // jemalloc's convention: false means success.
     false
 }
 
+/// Returns an extent to the pool's free space (both `dalloc` and, at arena
+/// destruction, `destroy`).
 unsafe extern "C" fn extent_destroy(
     hooks: *mut extent_hooks_t,
     addr: *mut c_void,
@@ -244,6 +244,7 @@ unsafe extern "C" fn extent_destroy(
     // SAFETY: jemalloc passes back the hooks pointer we registered.
     let source = unsafe { ExtentSource::from_hooks(hooks) };
     source.release(addr, size, committed);
+    crate::vlog!(Level::Alloc, "extent {addr:p}+{size} returned to the pool");
 }
 
 unsafe extern "C" fn extent_commit_file(
