@@ -399,28 +399,28 @@ const unregisterCollected = uncurry(
 
 const poolDeleted = (): VmemError => errnoError(EINVAL, 'the pool was deleted')
 
-/** jemalloc's page: requests above the small classes round up to pages. */
-const PAGE = binding.usableSizeFor(2 ** 20 + 1) - 2 ** 20
-/** jemalloc's largest small size class: three and a half pages. */
-const SMALL_MAX = (7 * PAGE) / 2
+/** The largest class of four per doubling; larger requests round up to pages. */
+const CLASSES_MAX = 2 ** 20
+/** jemalloc's page. */
+const PAGE = binding.usableSizeFor(CLASSES_MAX + 1) - CLASSES_MAX
 
 /**
- * The usable size jemalloc gives a request of `size` bytes, computed here
+ * The usable size a pool gives a request of `size` bytes, computed here
  * because asking native code costs more than the allocation: 8, then 16,
  * 32, 48, 64, then four classes per doubling (80, 96, 112, 128, 160, …) up to
- * {@link SMALL_MAX}, then whole pages. A test checks it against the native
+ * {@link CLASSES_MAX}, then whole pages. A test checks it against the native
  * `mallocUsableSize` for every size up to 4 KiB and many beyond.
  */
 function sizeClass(size: number): number {
   if (size <= 8) return 8
-  if (size > SMALL_MAX) return ceil(size / PAGE) * PAGE
+  if (size > CLASSES_MAX) return ceil(size / PAGE) * PAGE
   // Small integers: shifts and masks, no floating point on the hot path.
   const spacing = 1 << max(4, 29 - clz32(size - 1))
   return (size + spacing - 1) & -spacing
 }
 
 /** Whether {@link sizeClass} agrees with this jemalloc; reuse is off if not. */
-const SIZE_CLASSES_MATCH = [1, 9, 17, 100, 1000, 5000, SMALL_MAX, SMALL_MAX + 1, 5 * PAGE + 1].every(
+const SIZE_CLASSES_MATCH = [1, 9, 17, 100, 1000, 5000, 14_337, 33_000, CLASSES_MAX, CLASSES_MAX + 1].every(
   (size) => sizeClass(size) === binding.usableSizeFor(size),
 )
 

@@ -1,94 +1,120 @@
-//! A thread's front cache for one pool: per small size class, a stack of
-//! freed objects to hand out again without calling jemalloc.
+//! A thread's front cache for one pool: per size class, a stack of freed
+//! objects to hand out again without calling jemalloc.
 //!
 //! jemalloc's fast paths serve only `malloc`/`free` with its automatic
 //! cache; calls that name an arena and an explicit cache (what a pool needs)
-//! take its general path, about 4× the instructions. The front cache keeps
-//! the common pair — free an object, allocate one of the same class — to a
-//! push and a pop. Only this data structure lives here; filling and emptying
-//! it through jemalloc is the thread cache's job.
+//! take its general path, about 4× the instructions, and a large block
+//! (16 KiB and up) goes through its extent path every time, ~30× the cost of
+//! a small pair. The front cache keeps the common pair — free an object,
+//! allocate one of the same class — to a push and a pop, for small classes
+//! and for large ones up to 1 MiB. Large blocks are kept within a byte
+//! budget per thread and pool, so what idle threads hold stays a small share
+//! of the pool (and any thread can take it back when the pool is full). Only
+//! this data structure lives here; filling and emptying it through jemalloc
+//! is the thread cache's job.
 
 use std::ptr::NonNull;
 
 use crate::sizeclass::{SizeClasses, MAX_BINS};
 
-/// Bytes one bin may hold, and its bounds in objects.
+/// Bytes one small bin may hold, and its bounds in objects.
 const BIN_BYTES: usize = 64 * 1024;
 const BIN_MIN_OBJECTS: usize = 4;
 pub(crate) const BIN_MAX_OBJECTS: usize = 128;
+
+/// The bytes of large blocks one thread may keep for one pool: a sixteenth
+/// of the pool, at most this.
+const LARGE_BUDGET_MAX: usize = 8 << 20;
 
 /// One size class: a stack of free objects, most recently freed on top.
 struct Bin {
     slots: Box<[NonNull<u8>]>,
     len: usize,
+    /// What one object of a large class counts against the budget; 0 for a
+    /// small class (so the budget test costs no branch of its own).
+    budget_cost: usize,
+    /// Objects fetched from or given back to jemalloc at a time.
+    batch: usize,
 }
 
 /// The front cache of one thread for one pool. The bins are inline, so the
 /// hot path reaches a cached object in two dependent loads.
 pub(crate) struct FrontCache {
     bins: [Bin; MAX_BINS],
+    /// Bytes of large blocks cached, at most `large_budget`.
+    large_bytes: usize,
+    large_budget: usize,
 }
 
 impl FrontCache {
-    pub(crate) fn new(classes: &SizeClasses) -> Self {
+    /// An empty front cache for a pool of `pool_len` bytes.
+    pub(crate) fn new(classes: &SizeClasses, pool_len: usize) -> Self {
+        let large_budget = (pool_len / 16).min(LARGE_BUDGET_MAX);
         let bins = std::array::from_fn(|bin| {
+            let bin = bin as u8;
             // Bins past the last class have no room: they never cache.
-            let capacity = if bin < classes.count() {
-                (BIN_BYTES / classes.size_of(bin as u8)).clamp(BIN_MIN_OBJECTS, BIN_MAX_OBJECTS)
+            let (capacity, budget_cost, batch) = if usize::from(bin) >= classes.count() {
+                (0, 0, 0)
+            } else if classes.is_large(bin) {
+                // One at a time: each is an extent operation of its own.
+                let size = classes.size_of(bin);
+                ((large_budget / size).min(BIN_MAX_OBJECTS), size, 1)
             } else {
-                0
+                let capacity = (BIN_BYTES / classes.size_of(bin)).clamp(BIN_MIN_OBJECTS, BIN_MAX_OBJECTS);
+                // Half the bin: alternating allocations and frees do not
+                // bounce between the bin and jemalloc.
+                (capacity, 0, capacity.div_ceil(2))
             };
-            Bin { slots: vec![NonNull::dangling(); capacity].into_boxed_slice(), len: 0 }
+            Bin { slots: vec![NonNull::dangling(); capacity].into_boxed_slice(), len: 0, budget_cost, batch }
         });
-        FrontCache { bins }
+        FrontCache { bins, large_bytes: 0, large_budget }
     }
 
-    /// The bin numbered `bin`: every number below 256 names a bin (the mask
-    /// costs less than a bounds check; bins past the classes never cache).
-    #[inline(always)]
-    fn bin(&mut self, bin: u8) -> &mut Bin {
-        &mut self.bins[bin as usize & (MAX_BINS - 1)]
-    }
-
-    /// A cached object of `bin`, if there is one.
+    /// A cached object of `bin`, if there is one. Every number below 256
+    /// names a bin (the mask costs less than a bounds check; bins past the
+    /// classes never cache).
     #[inline(always)]
     pub(crate) fn pop(&mut self, bin: u8) -> Option<NonNull<u8>> {
-        let bin = self.bin(bin);
+        let bin = &mut self.bins[bin as usize & (MAX_BINS - 1)];
         bin.len = bin.len.checked_sub(1)?;
+        self.large_bytes -= bin.budget_cost;
         // SAFETY: `len` never exceeds the slots' length (see `push`).
         Some(unsafe { *bin.slots.get_unchecked(bin.len) })
     }
 
-    /// Caches `ptr` in `bin`; false when the bin is full.
+    /// Caches `ptr` in `bin`; false when the bin is full or a large block
+    /// would exceed the budget.
     #[inline(always)]
     pub(crate) fn push(&mut self, bin: u8, ptr: NonNull<u8>) -> bool {
-        let bin = self.bin(bin);
+        let bin = &mut self.bins[bin as usize & (MAX_BINS - 1)];
+        let large_bytes = self.large_bytes + bin.budget_cost;
         match bin.slots.get_mut(bin.len) {
-            Some(slot) => {
+            Some(slot) if large_bytes <= self.large_budget => {
                 *slot = ptr;
                 bin.len += 1;
+                self.large_bytes = large_bytes;
                 true
             }
-            None => false,
+            _ => false,
         }
     }
 
     /// How many objects to fetch from jemalloc when `bin` runs dry, and to
-    /// give back when it is full: half of it, so that alternating
-    /// allocations and frees do not bounce between the two.
+    /// give back when it is full.
     #[inline]
     pub(crate) fn batch(&self, bin: u8) -> usize {
-        self.bins[bin as usize & (MAX_BINS - 1)].slots.len().div_ceil(2)
+        self.bins[bin as usize & (MAX_BINS - 1)].batch
     }
 
     /// Moves up to `out.len()` of the least recently freed objects of `bin`
     /// into `out`; returns how many.
     pub(crate) fn take_oldest(&mut self, bin: u8, out: &mut [NonNull<u8>]) -> usize {
-        let bin = self.bin(bin);
+        let bin = &mut self.bins[bin as usize & (MAX_BINS - 1)];
         let count = out.len().min(bin.len);
         out[..count].copy_from_slice(&bin.slots[..count]);
         bin.slots.copy_within(count..bin.len, 0);
         bin.len -= count;
+        self.large_bytes -= count * bin.budget_cost;
         count
     }
 
@@ -99,6 +125,7 @@ impl FrontCache {
             all.extend(bin.slots[..bin.len].iter().map(|&ptr| (index, ptr)));
             bin.len = 0;
         }
+        self.large_bytes = 0;
         all
     }
 }
@@ -110,7 +137,7 @@ mod tests {
     #[test]
     fn bins_are_stacks_bounded_by_bytes() {
         let classes = SizeClasses::get();
-        let mut cache = FrontCache::new(classes);
+        let mut cache = FrontCache::new(classes, 64 << 20);
         let bin = classes.bin_of(64);
         let fake = |n: usize| NonNull::new((n * 64 + 64) as *mut u8).unwrap();
         let mut pushed = 0;
@@ -127,15 +154,61 @@ mod tests {
         assert_eq!(cache.take_all().len(), pushed - 5);
         assert_eq!(cache.pop(bin), None);
 
-        let largest = classes.count() as u8 - 1;
+        let first_large = (0..classes.count() as u8).find(|&bin| classes.is_large(bin)).unwrap();
+        let largest_small = first_large - 1;
+        let mut small = 0;
+        while cache.push(largest_small, fake(small)) {
+            small += 1;
+        }
+        assert_eq!(small, (BIN_BYTES / classes.size_of(largest_small)).max(BIN_MIN_OBJECTS));
+        assert_eq!(cache.take_all().len(), small);
+    }
+
+    #[test]
+    fn large_bins_share_a_byte_budget() {
+        let classes = SizeClasses::get();
+        let pool_len = 64 << 20;
+        let mut cache = FrontCache::new(classes, pool_len);
+        let budget = pool_len / 16;
+        let fake = |n: usize| NonNull::new((n * 4096 + 4096) as *mut u8).unwrap();
+        let (mebibyte, kib64) = (classes.bin_of(1 << 20), classes.bin_of(64 << 10));
+        assert!(classes.is_large(mebibyte) && classes.is_large(kib64));
+        assert_eq!((cache.batch(mebibyte), cache.batch(kib64)), (1, 1));
         let mut big = 0;
-        while cache.push(largest, fake(big)) {
+        while cache.push(mebibyte, fake(big)) {
             big += 1;
         }
-        assert_eq!(big, (BIN_BYTES / classes.size_of(largest)).max(BIN_MIN_OBJECTS));
+        assert_eq!(big, budget >> 20);
+        // The budget is full: no other large class fits, small ones do.
+        assert!(!cache.push(kib64, fake(100)));
+        assert!(cache.push(classes.bin_of(64), fake(101)));
+        assert!(cache.pop(mebibyte).is_some());
+        let mut medium = 0;
+        while cache.push(kib64, fake(200 + medium)) {
+            medium += 1;
+        }
+        assert_eq!(medium, 16);
+        let mut oldest = [NonNull::dangling(); 4];
+        assert_eq!(cache.take_oldest(kib64, &mut oldest), 4);
+        assert_eq!(oldest[0], fake(200));
+        assert!(!cache.push(mebibyte, fake(300)));
+        assert!(cache.push(kib64, fake(301)));
+        assert_eq!(cache.take_all().len(), big - 1 + 1 + 13);
+        assert!(cache.push(mebibyte, fake(400)));
+        // A pool too small for a class's block never caches it.
+        let mut tiny = FrontCache::new(classes, 8 << 20);
+        assert!(!tiny.push(mebibyte, fake(0)));
+        assert!(tiny.push(kib64, fake(0)));
+    }
+
+    #[test]
+    fn bins_past_the_classes_never_cache() {
+        let classes = SizeClasses::get();
+        let mut cache = FrontCache::new(classes, 64 << 20);
+        let fake = NonNull::new(4096 as *mut u8).unwrap();
         // Bins past the classes never cache, whatever their number.
         for bin in [classes.count() as u8, crate::sizeclass::NO_BIN, u8::MAX] {
-            assert!(!cache.push(bin, fake(0)));
+            assert!(!cache.push(bin, fake));
             assert_eq!(cache.pop(bin), None);
         }
     }

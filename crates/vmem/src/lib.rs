@@ -102,26 +102,28 @@ pub fn check_version(major: u32, minor: u32) -> Option<&'static str> {
     Some(reason)
 }
 
-/// The usable size that allocating `size` bytes gives, without allocating
-/// (jemalloc's `nallocx`); the same in every pool. 0 when no allocation of
-/// that size is possible.
+/// The usable size that allocating `size` bytes gives, without allocating;
+/// the same in every pool. 0 when no allocation of that size is possible.
 ///
-/// Small requests round up to jemalloc's size classes (8, 16, 32, 48, 64,
-/// 80, …, four per doubling); larger ones to whole pages.
+/// Requests round up to jemalloc's size classes (8, 16, 32, 48, 64, 80, …,
+/// four per doubling) up to 1 MiB; larger ones to whole pages.
 ///
 /// ```
 /// assert_eq!(vmem::usable_size_for(100), 112);
+/// assert_eq!(vmem::usable_size_for(33 << 10), 40 << 10);
 /// assert_eq!(vmem::usable_size_for(1 << 20), 1 << 20);
+/// assert_eq!(vmem::usable_size_for((1 << 20) + 1), (1 << 20) + 4096);
 /// assert_eq!(vmem::usable_size_for(usize::MAX), 0);
 /// let pool = vmem::Pool::create(std::env::temp_dir(), vmem::MIN_POOL)?;
-/// let block = pool.malloc(100)?;
-/// // SAFETY: a live block of this pool.
-/// assert_eq!(unsafe { pool.usable_size(block.as_ptr()) }, vmem::usable_size_for(100));
+/// for size in [100, 33 << 10, 3 << 20] {
+///     let block = pool.malloc(size)?;
+///     // SAFETY: a live block of this pool.
+///     assert_eq!(unsafe { pool.usable_size(block.as_ptr()) }, vmem::usable_size_for(size));
+/// }
 /// # Ok::<(), vmem::Error>(())
 /// ```
 pub fn usable_size_for(size: usize) -> usize {
-    // SAFETY: nallocx only computes; a non-zero size is required.
-    unsafe { tikv_jemalloc_sys::nallocx(size.max(1), 0) }
+    sizeclass::SizeClasses::get().usable_size(size)
 }
 
 /// Starts jemalloc and reads its size classes now rather than in the first

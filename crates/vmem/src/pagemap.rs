@@ -5,9 +5,9 @@
 //! Why a byte per page is enough: a jemalloc page belongs to one slab or one
 //! large extent at a time, so every object starting on it has the same class
 //! while any of them is live. Every allocation of the pool writes the entry
-//! of the page it starts on (its bin, or [`NOT_CACHED`]), after
+//! of the page it starts on (its bin, or [`NO_BIN`]: free it through jemalloc), after
 //! jemalloc handed the object out and before anyone can free it. So for a
-//! live object the entry is its own bin or `NOT_CACHED`, never another
+//! live object the entry is its own bin or `NO_BIN`, never another
 //! class: a page reused for another class is rewritten by the allocation
 //! that reuses it, and jemalloc orders that after the frees that emptied it.
 
@@ -15,8 +15,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 
 use memmap2::{MmapMut, MmapRaw};
 
-/// The entry meaning "free through jemalloc": the bin that never caches.
-pub(crate) const NOT_CACHED: u8 = crate::sizeclass::NO_BIN;
+use crate::sizeclass::NO_BIN;
 
 /// The page map of one pool.
 pub(crate) struct PageMap {
@@ -85,13 +84,13 @@ impl PageMap {
         unsafe { self.entry_at(self.page_of(ptr)) }.load(Ordering::Relaxed)
     }
 
-    /// The bin recorded for an object at `ptr`; [`NOT_CACHED`] outside the
+    /// The bin recorded for an object at `ptr`; [`NO_BIN`] outside the
     /// pool.
     #[inline]
     pub(crate) fn get(&self, ptr: *const u8) -> u8 {
         // Relaxed: the allocation that wrote the entry happens before the
         // free that reads it (the caller passed the pointer on somehow).
-        self.entry(ptr).map_or(NOT_CACHED, |entry| entry.load(Ordering::Relaxed))
+        self.entry(ptr).map_or(NO_BIN, |entry| entry.load(Ordering::Relaxed))
     }
 
     /// Records the bin of an object jemalloc just handed out at `ptr`, a

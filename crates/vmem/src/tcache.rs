@@ -26,8 +26,8 @@ use crate::ctl;
 use crate::error::{Error, Result};
 use crate::front::BIN_MAX_OBJECTS;
 use crate::log::Level;
-use crate::pagemap::{PageMap, NOT_CACHED};
-use crate::sizeclass::SizeClasses;
+use crate::pagemap::PageMap;
+use crate::sizeclass::{SizeClasses, NO_BIN};
 use crate::space::FreeSpace;
 use crate::threads::{ThreadCache, Threads};
 
@@ -85,7 +85,7 @@ impl PoolCaches {
         let classes = SizeClasses::get();
         let pages = PageMap::new(base, len, classes.page_shift())
             .map_err(|err| Error::from_io(&err, format_args!("cannot map the page map of a {len}-byte pool")))?;
-        Ok(PoolCaches { arena, space, threads: Threads::new(pool_id, arena, classes), classes, pages })
+        Ok(PoolCaches { arena, space, threads: Threads::new(pool_id, arena, classes, len), classes, pages })
     }
 
     /// The fast path of a small allocation: an object from the calling
@@ -114,7 +114,7 @@ impl PoolCaches {
     /// `ptr` must be a live allocation of this pool.
     #[inline(always)]
     pub(crate) unsafe fn push_cached(&self, ptr: NonNull<u8>) -> bool {
-        // NOT_CACHED names a bin that is always full.
+        // NO_BIN names a bin that is always full.
         // SAFETY: a block of this pool (caller's contract).
         let bin = unsafe { self.pages.get_in_pool(ptr.as_ptr()) };
         let Some(cache) = self.threads.current_from_slot() else { return false };
@@ -176,12 +176,12 @@ impl PoolCaches {
 
     fn alloc_once(&self, size: usize, extra_flags: i32) -> *mut u8 {
         let Some(cache) = self.threads.current() else {
-            return self.jemalloc_alloc(None, size, self.threads.uncached_flags() | extra_flags, NOT_CACHED);
+            return self.jemalloc_alloc(None, size, self.threads.uncached_flags() | extra_flags, NO_BIN);
         };
         let cache = InUse::enter(cache);
         let bin = self.classes.bin_of(size);
-        if bin == NOT_CACHED || extra_flags & !ctl::MALLOCX_ZERO != 0 {
-            return self.jemalloc_alloc(cache.cache(), size, cache.flags() | extra_flags, NOT_CACHED);
+        if bin == NO_BIN || extra_flags & !ctl::MALLOCX_ZERO != 0 {
+            return self.jemalloc_alloc(cache.cache(), size, cache.flags() | extra_flags, NO_BIN);
         }
         let ptr = match cache.front().pop(bin) {
             Some(ptr) => ptr.as_ptr(),
@@ -215,7 +215,7 @@ impl PoolCaches {
     }
 
     /// One object straight from jemalloc, recorded in the page map under
-    /// `page_entry` (its bin, or [`NOT_CACHED`]) and counted as live through
+    /// `page_entry` (its bin, or [`NO_BIN`]) and counted as live through
     /// `cache` (entered by the caller).
     #[inline]
     fn jemalloc_alloc(&self, cache: Option<NonNull<ThreadCache>>, size: usize, flags: i32, page_entry: u8) -> *mut u8 {
@@ -231,7 +231,7 @@ impl PoolCaches {
         self.pages.set(ptr, page_entry);
         let usable = match page_entry {
             // SAFETY: nallocx only computes (a size class, no lookup).
-            NOT_CACHED => unsafe { jemalloc::nallocx(size, flags) },
+            NO_BIN => unsafe { jemalloc::nallocx(size, flags) },
             bin => self.classes.size_of(bin),
         };
         self.threads.count_live(cache, usable as isize);
@@ -244,7 +244,7 @@ impl PoolCaches {
     /// # Safety
     ///
     /// `object` must be a live allocation of this pool, recorded
-    /// [`NOT_CACHED`] or of a bin that could not take it.
+    /// [`NO_BIN`] or of a bin that could not take it.
     unsafe fn jemalloc_free(&self, cache: Option<NonNull<ThreadCache>>, object: NonNull<u8>, flags: i32) {
         // SAFETY: a live object of this pool (caller's contract).
         let usable = unsafe { self.usable_size(object.as_ptr()) };
@@ -281,7 +281,7 @@ impl PoolCaches {
             return;
         };
         let cache = InUse::enter(cache);
-        if bin != NOT_CACHED {
+        if bin != NO_BIN {
             if cache.front().push(bin, object) {
                 return;
             }
@@ -341,7 +341,7 @@ impl PoolCaches {
         // (entered) cache.
         let moved: *mut u8 = unsafe { jemalloc::rallocx(ptr.cast(), size, flags | extra_flags).cast() };
         if !moved.is_null() {
-            self.pages.set(moved, NOT_CACHED);
+            self.pages.set(moved, NO_BIN);
             // SAFETY: a live object jemalloc just handed out.
             let after = unsafe { jemalloc::sallocx(moved.cast(), 0) };
             self.threads.count_live(cache.cache(), after as isize - before as isize);
@@ -358,7 +358,7 @@ impl PoolCaches {
     /// `ptr` must be a live allocation of this pool.
     #[cold]
     unsafe fn realloc_by_copy(&self, ptr: *mut u8, size: usize, extra_flags: i32) -> *mut u8 {
-        let moved = self.jemalloc_alloc(None, size, self.threads.uncached_flags() | extra_flags, NOT_CACHED);
+        let moved = self.jemalloc_alloc(None, size, self.threads.uncached_flags() | extra_flags, NO_BIN);
         if !moved.is_null() {
             // SAFETY: `ptr` is live (caller's contract) with at least its
             // usable size; `moved` is a fresh block of at least `size` bytes.
@@ -378,7 +378,7 @@ impl PoolCaches {
     pub(crate) unsafe fn usable_size(&self, ptr: *const u8) -> usize {
         match self.pages.get(ptr) {
             // SAFETY: a live jemalloc object (caller's contract).
-            NOT_CACHED => unsafe { jemalloc::sallocx(ptr.cast(), 0) },
+            NO_BIN => unsafe { jemalloc::sallocx(ptr.cast(), 0) },
             bin => self.classes.size_of(bin),
         }
     }

@@ -110,6 +110,8 @@ pub(crate) struct Threads {
     pool_id: u64,
     arena: u32,
     classes: &'static SizeClasses,
+    /// The pool's size, which bounds what a front cache may keep.
+    pool_len: usize,
     slots: [ThreadSlot; THREAD_SLOTS],
     /// [`ThreadCache::live`] of the calls made without a cache, and of caches
     /// that are gone.
@@ -177,12 +179,13 @@ thread_local! {
 impl Threads {
     /// The thread caches of a new pool, listed among the live pools until
     /// [`destroy_all`](Self::destroy_all).
-    pub(crate) fn new(pool_id: u64, arena: u32, classes: &'static SizeClasses) -> Arc<Self> {
+    pub(crate) fn new(pool_id: u64, arena: u32, classes: &'static SizeClasses, pool_len: usize) -> Arc<Self> {
         barrier::init();
         let threads = Arc::new(Threads {
             pool_id,
             arena,
             classes,
+            pool_len,
             slots: Default::default(),
             orphaned_live: AtomicIsize::new(0),
             caches: Mutex::new(Some(Vec::new())),
@@ -287,7 +290,7 @@ impl Threads {
         let cache = Box::new(ThreadCache {
             flags,
             tcache,
-            front: FrontCache::new(self.classes),
+            front: FrontCache::new(self.classes, self.pool_len),
             in_use: AtomicBool::new(false),
             claimed: AtomicBool::new(false),
             live: AtomicIsize::new(0),
