@@ -100,6 +100,17 @@ impl SizeClasses {
         self.large_lookup.get((size - 1) >> self.page_shift).copied().unwrap_or(NO_BIN)
     }
 
+    /// What to ask jemalloc for to serve a request of `size` bytes: its
+    /// bin's class, whatever the path (so that a block's usable size follows
+    /// from its request alone), or `size` itself.
+    #[inline]
+    pub(crate) fn class_size(&self, size: usize) -> usize {
+        match self.bin_of(size) {
+            NO_BIN => size,
+            bin => self.size_of(bin),
+        }
+    }
+
     /// The usable size a pool gives a request of `size` bytes: its bin's
     /// class, or what jemalloc gives (0 when nothing can be that large).
     pub(crate) fn usable_size(&self, size: usize) -> usize {

@@ -165,6 +165,7 @@ impl PoolCaches {
     /// `extra_flags` are `mallocx` flags: zeroing, alignment.
     #[inline]
     pub(crate) fn alloc(&self, size: usize, extra_flags: i32) -> *mut u8 {
+        let size = self.classes.class_size(size);
         self.consolidate_before(size);
         let ptr = self.alloc_once(size, extra_flags);
         if !ptr.is_null() {
@@ -315,6 +316,7 @@ impl PoolCaches {
     ///
     /// `ptr` must be a live allocation of this pool.
     pub(crate) unsafe fn realloc(&self, ptr: *mut u8, size: usize, extra_flags: i32) -> *mut u8 {
+        let size = self.classes.class_size(size);
         self.consolidate_before(size);
         // SAFETY: forwarded from the caller's contract.
         let moved = unsafe { self.realloc_once(ptr, size, extra_flags) };
