@@ -95,7 +95,7 @@ pub(crate) fn install() {
     INSTALLED.call_once(|| {
         tracked().globals.extend([
             &crate::registry::LIVE as &dyn ForkLocks,
-            &crate::threads::LIVE_POOLS,
+            &crate::thread_entries::LIVE_POOLS,
             &crate::VERSION_MESSAGES,
             &crate::log::FORK_LOCKS,
         ]);

@@ -57,6 +57,8 @@ mod space;
 mod stats;
 mod sys;
 mod tcache;
+mod thread_cache;
+mod thread_entries;
 mod threads;
 mod valgrind;
 

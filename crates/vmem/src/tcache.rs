@@ -29,7 +29,8 @@ use crate::log::Level;
 use crate::pagemap::PageMap;
 use crate::sizeclass::{SizeClasses, NO_BIN};
 use crate::space::FreeSpace;
-use crate::threads::{ThreadCache, Threads};
+use crate::thread_cache::ThreadCache;
+use crate::threads::Threads;
 
 /// The caches of one pool and its allocation paths.
 pub(crate) struct PoolCaches {

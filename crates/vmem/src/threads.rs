@@ -9,20 +9,13 @@
 //! thread pointer, one instruction) to its cache. A slot is written only by
 //! the thread it names, or claimed while empty, so a thread that finds its
 //! own id in a slot also finds its own cache there. Threads that find no slot
-//! fall back to a thread-local.
+//! fall back to a thread-local ([`crate::thread_entries`]).
 //!
-//! A cache is its owner's alone except while another thread empties it: an
-//! allocation that fails must reclaim what every thread caches for the pool,
-//! including threads that are idle or blocked and will never call again. The
-//! owner marks the cache in use around every use ([`ThreadCache::enter`]);
-//! a reclaiming thread marks it claimed, waits until it is not in use, empties
-//! it and lets it go. The owner's side is two plain stores and a load: the
-//! ordering between its store and load that such a hand-over needs is paid by
-//! the reclaiming thread alone (see [`crate::barrier`]).
+//! How a cache is handed between its owner and a reclaiming thread is
+//! [`crate::thread_cache`]'s.
 
-use std::cell::{Cell, RefCell};
 use std::ptr::{self, NonNull};
-use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicPtr, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicIsize, AtomicPtr, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use tikv_jemalloc_sys as jemalloc;
@@ -34,60 +27,11 @@ use crate::front::FrontCache;
 use crate::log::Level;
 use crate::sizeclass::SizeClasses;
 use crate::sys::unix::thread_id;
+use crate::thread_cache::ThreadCache;
+use crate::thread_entries;
 
 /// Threads per pool that find their cache without a thread-local.
 const THREAD_SLOTS: usize = 16;
-
-/// What one thread keeps for one pool. The words every call touches come
-/// first, on one cache line (`repr(C)` keeps the order).
-#[repr(C)]
-pub(crate) struct ThreadCache {
-    /// Written by the owner only: it is using the cache.
-    in_use: AtomicBool,
-    /// Written by a reclaiming thread only: it is emptying the cache.
-    claimed: AtomicBool,
-    /// `MALLOCX_ARENA | MALLOCX_TCACHE` for this thread and pool.
-    pub(crate) flags: i32,
-    tcache: Option<u32>,
-    /// Bytes jemalloc handed out through this cache minus bytes given back
-    /// through it (negative when this thread frees others' blocks); written
-    /// by whoever has the cache, read by anyone.
-    live: AtomicIsize,
-    /// Used only between [`enter`](Self::enter) and [`leave`](Self::leave),
-    /// or by the thread that claimed the cache.
-    pub(crate) front: FrontCache,
-}
-
-impl ThreadCache {
-    /// Marks the cache in use by its owner; false (and not in use) while
-    /// another thread has claimed it.
-    #[inline(always)]
-    pub(crate) fn try_enter(&self) -> bool {
-        self.in_use.store(true, Ordering::Relaxed);
-        barrier::light();
-        if self.claimed.load(Ordering::Acquire) {
-            self.in_use.store(false, Ordering::Release);
-            return false;
-        }
-        true
-    }
-
-    /// Marks the cache in use by its owner, waiting while another thread
-    /// empties it.
-    pub(crate) fn enter(&self) {
-        while !self.try_enter() {
-            while self.claimed.load(Ordering::Acquire) {
-                std::thread::yield_now();
-            }
-        }
-    }
-
-    /// Ends the owner's use.
-    #[inline(always)]
-    pub(crate) fn leave(&self) {
-        self.in_use.store(false, Ordering::Release);
-    }
-}
 
 /// One thread's way to its cache for one pool.
 #[derive(Default)]
@@ -129,53 +73,6 @@ unsafe impl Send for Threads {}
 // SAFETY: as above.
 unsafe impl Sync for Threads {}
 
-/// The thread caches of every live pool, by pool id: how an exiting thread
-/// finds the pools it has caches for. A pool leaves it when it is deleted, so
-/// nothing of a deleted pool outlives it but the small entries of threads
-/// that used it (no heap block of their own). Held across `fork`.
-pub(crate) static LIVE_POOLS: Mutex<Vec<(u64, Arc<Threads>)>> = Mutex::new(Vec::new());
-
-fn live_pools() -> MutexGuard<'static, Vec<(u64, Arc<Threads>)>> {
-    LIVE_POOLS.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// The thread caches of live pool `pool_id`.
-fn live_pool(pool_id: u64) -> Option<Arc<Threads>> {
-    live_pools().iter().find(|(id, _)| *id == pool_id).map(|(_, threads)| threads.clone())
-}
-
-/// This thread's way to its cache of one pool. The cache itself belongs to
-/// the pool's list: freed when the thread exits or when the pool goes,
-/// whichever comes first.
-struct ThreadEntry {
-    pool_id: u64,
-    /// Reached through `LAST_USED` on the hot path; valid while the pool is
-    /// live.
-    cache: NonNull<ThreadCache>,
-}
-
-/// This thread's caches. Empties those whose pool is still alive at exit.
-struct ThreadCaches(Vec<ThreadEntry>);
-
-impl Drop for ThreadCaches {
-    fn drop(&mut self) {
-        // No later call on this thread may use a cache dropped here.
-        let _ = LAST_USED.try_with(|last| last.set((0, ptr::null_mut())));
-        for entry in std::mem::take(&mut self.0) {
-            if let Some(threads) = live_pool(entry.pool_id) {
-                threads.release(entry.cache);
-            }
-        }
-    }
-}
-
-thread_local! {
-    static THREAD_CACHES: RefCell<ThreadCaches> = const { RefCell::new(ThreadCaches(Vec::new())) };
-    /// The pool this thread used last and its cache: the hot path's answer
-    /// in one thread-local read (no destructor, so no lazy registration).
-    static LAST_USED: Cell<(u64, *mut ThreadCache)> = const { Cell::new((0, ptr::null_mut())) };
-}
-
 impl Threads {
     /// The thread caches of a new pool, listed among the live pools until
     /// [`destroy_all`](Self::destroy_all).
@@ -190,7 +87,7 @@ impl Threads {
             orphaned_live: AtomicIsize::new(0),
             caches: Mutex::new(Some(Vec::new())),
         });
-        live_pools().push((pool_id, threads.clone()));
+        thread_entries::list_pool(pool_id, threads.clone());
         threads
     }
 
@@ -233,7 +130,7 @@ impl Threads {
 
     #[inline(never)]
     fn current_from_thread_local(self: &Arc<Self>) -> Option<NonNull<ThreadCache>> {
-        let (last_pool, last_cache) = LAST_USED.with(Cell::get);
+        let (last_pool, last_cache) = thread_entries::last_used();
         if last_pool == self.pool_id {
             return NonNull::new(last_cache);
         }
@@ -246,7 +143,7 @@ impl Threads {
             Some(cache) => cache,
             None => self.register_thread()?,
         };
-        let _ = LAST_USED.try_with(|last| last.set((self.pool_id, cache.as_ptr())));
+        thread_entries::set_last_used(self.pool_id, cache.as_ptr());
         let (me, slot) = self.my_slot();
         // While allocations are traced, or memcheck watches the pool, no
         // thread takes a slot, so every call takes the paths that log and
@@ -269,10 +166,7 @@ impl Threads {
 
     /// The calling thread's cache for this pool, if it has one.
     pub(crate) fn this_thread(&self) -> Option<NonNull<ThreadCache>> {
-        THREAD_CACHES
-            .try_with(|caches| caches.borrow().0.iter().find(|entry| entry.pool_id == self.pool_id).map(|e| e.cache))
-            .ok()
-            .flatten()
+        thread_entries::find(self.pool_id)
     }
 
     #[cold]
@@ -287,39 +181,19 @@ impl Threads {
             }
         };
         let flags = ctl::mallocx_arena(self.arena) | tcache.map_or(ctl::MALLOCX_TCACHE_NONE, ctl::mallocx_tcache);
-        let cache = Box::new(ThreadCache {
-            flags,
-            tcache,
-            front: FrontCache::new(self.classes, self.pool_len),
-            in_use: AtomicBool::new(false),
-            claimed: AtomicBool::new(false),
-            live: AtomicIsize::new(0),
-        });
+        let cache = Box::new(ThreadCache::new(flags, tcache, FrontCache::new(self.classes, self.pool_len)));
         let cache = NonNull::from(Box::leak(cache));
-        let entry = ThreadEntry { pool_id: self.pool_id, cache };
-        let registered = THREAD_CACHES.try_with(|caches| {
-            let mut caches = caches.borrow_mut();
-            // Forget the entries of pools that are gone (their objects went
-            // with the pool's memory).
-            let live = live_pools();
-            caches.0.retain(|entry| live.iter().any(|(id, _)| *id == entry.pool_id));
-            caches.0.push(entry);
-        });
-        match registered {
-            Ok(()) => {
-                list.push(cache);
-                Some(cache)
-            }
-            // The thread is exiting: leave nothing behind.
-            Err(_) => {
-                if let Some(tcache) = tcache {
-                    let _ = ctl::write("tcache.destroy", tcache);
-                }
-                // SAFETY: made by Box::leak above and never shared.
-                drop(unsafe { Box::from_raw(cache.as_ptr()) });
-                None
-            }
+        if thread_entries::add(self.pool_id, cache) {
+            list.push(cache);
+            return Some(cache);
         }
+        // The thread is exiting: leave nothing behind.
+        if let Some(tcache) = tcache {
+            let _ = ctl::write("tcache.destroy", tcache);
+        }
+        // SAFETY: made by Box::leak above and never shared.
+        drop(unsafe { Box::from_raw(cache.as_ptr()) });
+        None
     }
 
     /// Counts `bytes` that jemalloc handed out (or, negative, took back)
@@ -328,8 +202,7 @@ impl Threads {
         match cache {
             Some(cache) => {
                 // SAFETY: a live cache the caller has to itself.
-                let live = unsafe { &cache.as_ref().live };
-                live.store(live.load(Ordering::Relaxed).wrapping_add(bytes), Ordering::Relaxed);
+                unsafe { cache.as_ref() }.count_live(bytes);
             }
             None => {
                 self.orphaned_live.fetch_add(bytes, Ordering::Relaxed);
@@ -343,7 +216,7 @@ impl Threads {
         let list = self.lock();
         let cached = list.iter().flatten().map(|cache| {
             // SAFETY: listed caches are alive while the lock is held.
-            unsafe { cache.as_ref() }.live.load(Ordering::Relaxed)
+            unsafe { cache.as_ref() }.live()
         });
         let total = cached.fold(self.orphaned_live.load(Ordering::Relaxed), isize::wrapping_add);
         usize::try_from(total).unwrap_or(0)
@@ -403,14 +276,14 @@ impl Threads {
         // their atomics are shared.
         let listed = |cache: &NonNull<ThreadCache>| unsafe { &*cache.as_ptr() };
         for cache in list {
-            listed(cache).claimed.store(true, Ordering::Relaxed);
+            listed(cache).claim();
         }
         if !barrier::heavy() {
             // Without the process-wide barrier an owner's use could be
             // missed: give the caches back untouched, and empty only the
             // caller's own.
             for cache in list {
-                listed(cache).claimed.store(false, Ordering::Release);
+                listed(cache).unclaim();
             }
             drop(guard);
             self.flush_current_thread();
@@ -418,19 +291,17 @@ impl Threads {
         }
         for cache in list {
             let claimed = listed(cache);
-            while claimed.in_use.load(Ordering::Acquire) {
-                std::thread::yield_now();
-            }
+            claimed.wait_unused();
             // Objects go back without the owner's jemalloc cache, which is
             // the owner's to use (the owner may be this very caller).
             // SAFETY: claimed, and the owner left it (above).
             unsafe { self.empty(*cache, self.uncached_flags()) };
-            claimed.claimed.store(false, Ordering::Release);
+            claimed.unclaim();
         }
     }
 
     /// Empties and destroys one thread's cache (the thread is exiting).
-    fn release(&self, cache: NonNull<ThreadCache>) {
+    pub(crate) fn release(&self, cache: NonNull<ThreadCache>) {
         self.leave_slot();
         // Holding the lock keeps the arena alive (the pool destroys its arena
         // only after `destroy_all` took the list) and keeps reclaiming
@@ -445,7 +316,7 @@ impl Threads {
             if let Some(tcache) = cache.as_ref().tcache {
                 let _ = ctl::write("tcache.destroy", tcache);
             }
-            let residue = cache.as_ref().live.load(Ordering::Relaxed);
+            let residue = cache.as_ref().live();
             self.orphaned_live.fetch_add(residue, Ordering::Relaxed);
             drop(Box::from_raw(cache.as_ptr()));
         }
@@ -465,19 +336,8 @@ impl Threads {
                 let _ = ctl::write("tcache.destroy", tcache);
             }
         }
-        let _ = THREAD_CACHES.try_with(|caches| {
-            if let Ok(mut caches) = caches.try_borrow_mut() {
-                caches.0.retain(|entry| entry.pool_id != self.pool_id);
-                if caches.0.is_empty() {
-                    caches.0 = Vec::new();
-                }
-            }
-        });
-        let mut live = live_pools();
-        live.retain(|(id, _)| *id != self.pool_id);
-        if live.is_empty() {
-            *live = Vec::new();
-        }
+        thread_entries::forget(self.pool_id);
+        thread_entries::unlist_pool(self.pool_id);
     }
 }
 
@@ -492,8 +352,7 @@ impl ForkLocks for Threads {
                 for cache in list.iter().flatten() {
                     // SAFETY: listed caches are alive while the lock is held.
                     let cache = unsafe { cache.as_ref() };
-                    cache.in_use.store(false, Ordering::Relaxed);
-                    cache.claimed.store(false, Ordering::Relaxed);
+                    cache.reset_after_fork();
                 }
                 let me = thread_id();
                 for slot in &self.slots {

@@ -1,0 +1,116 @@
+//! What one thread keeps for one pool, and how it is handed over.
+//!
+//! A cache is its owner's alone except while another thread empties it: an
+//! allocation that fails must reclaim what every thread caches for the pool,
+//! including threads that are idle or blocked and will never call again. The
+//! owner marks the cache in use around every use ([`ThreadCache::enter`]);
+//! a reclaiming thread marks it claimed, waits until it is not in use, empties
+//! it and lets it go. The owner's side is two plain stores and a load: the
+//! ordering between its store and load that such a hand-over needs is paid by
+//! the reclaiming thread alone (see [`crate::barrier`]).
+
+use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering};
+
+use crate::barrier;
+use crate::front::FrontCache;
+
+/// What one thread keeps for one pool. The words every call touches come
+/// first, on one cache line (`repr(C)` keeps the order).
+#[repr(C)]
+pub(crate) struct ThreadCache {
+    /// Written by the owner only: it is using the cache.
+    in_use: AtomicBool,
+    /// Written by a reclaiming thread only: it is emptying the cache.
+    claimed: AtomicBool,
+    /// `MALLOCX_ARENA | MALLOCX_TCACHE` for this thread and pool.
+    pub(crate) flags: i32,
+    /// Its explicit jemalloc cache, if jemalloc could make one.
+    pub(crate) tcache: Option<u32>,
+    /// Bytes jemalloc handed out through this cache minus bytes given back
+    /// through it (negative when this thread frees others' blocks); written
+    /// by whoever has the cache, read by anyone.
+    live: AtomicIsize,
+    /// Used only between [`enter`](Self::enter) and [`leave`](Self::leave),
+    /// or by the thread that claimed the cache.
+    pub(crate) front: FrontCache,
+}
+
+impl ThreadCache {
+    /// Marks the cache in use by its owner; false (and not in use) while
+    /// another thread has claimed it.
+    #[inline(always)]
+    pub(crate) fn try_enter(&self) -> bool {
+        self.in_use.store(true, Ordering::Relaxed);
+        barrier::light();
+        if self.claimed.load(Ordering::Acquire) {
+            self.in_use.store(false, Ordering::Release);
+            return false;
+        }
+        true
+    }
+
+    /// Marks the cache in use by its owner, waiting while another thread
+    /// empties it.
+    pub(crate) fn enter(&self) {
+        while !self.try_enter() {
+            while self.claimed.load(Ordering::Acquire) {
+                std::thread::yield_now();
+            }
+        }
+    }
+
+    /// Ends the owner's use.
+    #[inline(always)]
+    pub(crate) fn leave(&self) {
+        self.in_use.store(false, Ordering::Release);
+    }
+
+    /// A cache that is nobody's yet in use.
+    pub(crate) fn new(flags: i32, tcache: Option<u32>, front: FrontCache) -> Self {
+        ThreadCache {
+            in_use: AtomicBool::new(false),
+            claimed: AtomicBool::new(false),
+            flags,
+            tcache,
+            live: AtomicIsize::new(0),
+            front,
+        }
+    }
+
+    /// Adds `bytes` to what jemalloc handed out through this cache; only by
+    /// whoever has the cache to itself (a plain read-modify-write).
+    pub(crate) fn count_live(&self, bytes: isize) {
+        self.live.store(self.live.load(Ordering::Relaxed).wrapping_add(bytes), Ordering::Relaxed);
+    }
+
+    /// What jemalloc handed out through this cache and has not taken back.
+    pub(crate) fn live(&self) -> isize {
+        self.live.load(Ordering::Relaxed)
+    }
+
+    /// Marks the cache claimed by a reclaiming thread (which then pays for
+    /// the ordering with [`crate::barrier::heavy`] before
+    /// [`wait_unused`](Self::wait_unused)).
+    pub(crate) fn claim(&self) {
+        self.claimed.store(true, Ordering::Relaxed);
+    }
+
+    /// Waits until the owner is not using the cache.
+    pub(crate) fn wait_unused(&self) {
+        while self.in_use.load(Ordering::Acquire) {
+            std::thread::yield_now();
+        }
+    }
+
+    /// Gives a claimed cache back to its owner.
+    pub(crate) fn unclaim(&self) {
+        self.claimed.store(false, Ordering::Release);
+    }
+
+    /// In a forked child, where the owner (another thread of the parent) no
+    /// longer exists: neither in use nor claimed.
+    pub(crate) fn reset_after_fork(&self) {
+        self.in_use.store(false, Ordering::Relaxed);
+        self.claimed.store(false, Ordering::Relaxed);
+    }
+}
