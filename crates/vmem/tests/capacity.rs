@@ -313,6 +313,34 @@ fn fill_next_to_seven_idle_threads_that_freed_small_objects() {
     assert!(fill >= GOAL_FILL_1M_AFTER_IDLE, "1 MiB fill {fill:.1} % < {GOAL_FILL_1M_AFTER_IDLE} %");
 }
 
+/// Threads keep freed large blocks (up to 1 MiB) for their next request of
+/// the same class: 7 threads each allocate 40 blocks of 16 KiB–1 MiB at
+/// once, free them in a shuffled order (their caches fill up to the budget,
+/// over the whole pool) and stay idle; an 8th thread's largest block and
+/// 1 MiB fill must still find the whole pool.
+#[test]
+fn largest_block_and_fill_next_to_seven_idle_threads_that_freed_large_blocks() {
+    let pool = new_pool();
+    let (largest, fill) = with_idle_threads(
+        7,
+        |i| {
+            let mut rng = SplitMix(0x1a7e + i as u64);
+            let mut large = Blocks::new(&pool);
+            for _ in 0..40 {
+                let size = [16 * KIB, 40 * KIB, 64 * KIB, 200 * KIB, MIB][rng.range(0, 4)];
+                if let Ok(ptr) = pool.malloc(size) {
+                    large.keep(ptr, size);
+                }
+            }
+            large.shuffle(&mut rng);
+        },
+        || (largest_block(&pool), fill_share(&pool, MIB)),
+    );
+    eprintln!("capacity: 7 idle threads freed large blocks -> largest {largest:.1} %, 1 MiB fill {fill:.1} %");
+    assert!(largest >= GOAL_LARGEST, "largest block {largest:.1} % < {GOAL_LARGEST} %");
+    assert!(fill >= GOAL_FILL_1M_AFTER_IDLE, "1 MiB fill {fill:.1} % < {GOAL_FILL_1M_AFTER_IDLE} %");
+}
+
 /// A size of the mixed churn: 80 % up to 512 B, 18 % up to 16 KiB, 2 % up
 /// to 512 KiB.
 fn churn_size(rng: &mut SplitMix) -> usize {
