@@ -229,13 +229,42 @@ fn raw<T>(result: vmem::Result<ptr::NonNull<T>>) -> *mut T {
 
 #[cfg_attr(not(libvmem_versioned), no_mangle)]
 pub unsafe extern "C" fn vmem_malloc(vmp: *mut VMEM, size: usize) -> *mut c_void {
+    // The common case first, outside the guard: it cannot unwind, and the
+    // guard's landing pad would cost every call a stack frame.
+    // SAFETY: the caller passes a live handle.
+    if let Some(block) = unsafe { pool(vmp) }.malloc_cached(size) {
+        return block.as_ptr().cast();
+    }
+    // SAFETY: as above.
+    unsafe { malloc_guarded(vmp, size) }
+}
+
+/// # Safety
+///
+/// `vmp` is a live handle.
+#[inline(never)]
+unsafe fn malloc_guarded(vmp: *mut VMEM, size: usize) -> *mut c_void {
     // SAFETY: the caller passes a live handle.
     guard(ptr::null_mut(), || raw(unsafe { pool(vmp) }.malloc(size)).cast())
 }
 
 #[cfg_attr(not(libvmem_versioned), no_mangle)]
 pub unsafe extern "C" fn vmem_free(vmp: *mut VMEM, ptr: *mut c_void) {
+    // As in `vmem_malloc`.
     // SAFETY: the caller passes a live handle and a block of it, or NULL.
+    if unsafe { pool(vmp).free_cached(ptr.cast()) } {
+        return;
+    }
+    // SAFETY: as above.
+    unsafe { free_guarded(vmp, ptr) }
+}
+
+/// # Safety
+///
+/// `vmp` is a live handle and `ptr` a block of it, or NULL.
+#[inline(never)]
+unsafe fn free_guarded(vmp: *mut VMEM, ptr: *mut c_void) {
+    // SAFETY: forwarded from the caller.
     guard((), || unsafe { pool(vmp).free(ptr.cast()) })
 }
 

@@ -326,10 +326,34 @@ impl Pool {
         // (No thread holds a cache slot while allocations are traced or
         // under Valgrind: every block goes through `alloc_raw`, which tells
         // memcheck.)
-        if let Some(ptr) = self.caches.pop_cached(size) {
+        if let Some(ptr) = self.malloc_cached(size) {
             return Ok(ptr);
         }
         self.malloc_slow(size)
+    }
+
+    /// [`malloc`](Self::malloc)'s fast path alone: a block from the calling
+    /// thread's front cache, or `None`. It calls nothing that can unwind, so
+    /// the C ABI serves it without its unwinding guard (whose landing pad
+    /// would cost every call a stack frame).
+    #[doc(hidden)]
+    #[inline(always)]
+    pub fn malloc_cached(&self, size: usize) -> Option<NonNull<u8>> {
+        self.caches.pop_cached(size)
+    }
+
+    /// [`free`](Self::free)'s fast path alone: true when `ptr` went into the
+    /// calling thread's front cache (see [`malloc_cached`](Self::malloc_cached)).
+    ///
+    /// # Safety
+    ///
+    /// As for [`free`](Self::free).
+    #[doc(hidden)]
+    #[inline(always)]
+    pub unsafe fn free_cached(&self, ptr: *mut u8) -> bool {
+        // SAFETY: the pool starts above address 0, so a pointer into it is
+        // not null; and it is a live block (caller's contract).
+        self.contains(ptr) && unsafe { self.caches.push_cached(NonNull::new_unchecked(ptr)) }
     }
 
     #[inline(never)]
@@ -416,12 +440,9 @@ impl Pool {
     #[inline]
     pub unsafe fn free(&self, ptr: *mut u8) {
         // As in `malloc`: the common case inline, the rest out of line.
-        if self.contains(ptr) {
-            // SAFETY: the pool starts above address 0, so a pointer into it
-            // is not null; and it is a live block (caller's contract).
-            if unsafe { self.caches.push_cached(NonNull::new_unchecked(ptr)) } {
-                return;
-            }
+        // SAFETY: forwarded from the caller's contract.
+        if unsafe { self.free_cached(ptr) } {
+            return;
         }
         // SAFETY: forwarded from the caller's contract.
         unsafe { self.free_slow(ptr) }
