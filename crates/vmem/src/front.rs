@@ -36,8 +36,6 @@ struct Bin {
     /// What one object of a large class counts against the budget; 0 for a
     /// small class (so the budget test costs no branch of its own).
     budget_cost: usize,
-    /// Objects fetched from or given back to jemalloc at a time.
-    batch: usize,
 }
 
 /// The front cache of one thread for one pool. The bins are inline, so the
@@ -56,19 +54,15 @@ impl FrontCache {
         let bins = std::array::from_fn(|bin| {
             let bin = bin as u8;
             // Bins past the last class have no room: they never cache.
-            let (capacity, budget_cost, batch) = if usize::from(bin) >= classes.count() {
-                (0, 0, 0)
+            let (capacity, budget_cost) = if usize::from(bin) >= classes.count() {
+                (0, 0)
             } else if classes.is_large(bin) {
-                // One at a time: each is an extent operation of its own.
                 let size = classes.size_of(bin);
-                ((large_budget / size).min(BIN_MAX_OBJECTS), size, 1)
+                ((large_budget / size).min(BIN_MAX_OBJECTS), size)
             } else {
-                let capacity = (BIN_BYTES / classes.size_of(bin)).clamp(BIN_MIN_OBJECTS, BIN_MAX_OBJECTS);
-                // Half the bin: alternating allocations and frees do not
-                // bounce between the bin and jemalloc.
-                (capacity, 0, capacity.div_ceil(2))
+                ((BIN_BYTES / classes.size_of(bin)).clamp(BIN_MIN_OBJECTS, BIN_MAX_OBJECTS), 0)
             };
-            Bin { slots: vec![NonNull::dangling(); capacity].into_boxed_slice(), len: 0, budget_cost, batch }
+            Bin { slots: vec![NonNull::dangling(); capacity].into_boxed_slice(), len: 0, budget_cost }
         });
         FrontCache { bins, large_bytes: 0, large_budget }
     }
@@ -106,7 +100,15 @@ impl FrontCache {
     /// give back when it is full.
     #[inline]
     pub(crate) fn batch(&self, bin: u8) -> usize {
-        self.bins[bin as usize & (MAX_BINS - 1)].batch
+        let bin = &self.bins[bin as usize & (MAX_BINS - 1)];
+        match bin.budget_cost {
+            // Half a small bin: alternating allocations and frees do not
+            // bounce between the bin and jemalloc.
+            0 => bin.slots.len().div_ceil(2),
+            // Large blocks one at a time: each is an extent operation of its
+            // own.
+            _ => 1,
+        }
     }
 
     /// Moves up to `out.len()` of the least recently freed objects of `bin`
