@@ -48,24 +48,19 @@ extern "C" fn at_load() {
 #[link_section = ".init_array"]
 static AT_LOAD: extern "C" fn() = at_load;
 
-/// The exported names, `vmem_*@@LIBVMEM_1.0` (see build.rs): each is one
-/// jump to the Rust function of the same name. The jump costs a cycle or so;
-/// the version lets programs linked against PMDK's libvmem start without
+/// The exported names, `vmem_*@@LIBVMEM_1.0` (see build.rs): each is an
+/// alias of the Rust function of the same name (same address, no jump). The
+/// version lets programs linked against PMDK's libvmem start without
 /// "no version information available".
 macro_rules! versioned_exports {
     ($($name:ident),* $(,)?) => {
         #[cfg(libvmem_versioned)]
         std::arch::global_asm!(
-            ".pushsection .text.libvmem_exports,\"ax\",@progbits",
             $(
                 concat!(".globl ", stringify!($name)),
                 concat!(".type ", stringify!($name), ",@function"),
-                concat!(".p2align 4"),
-                concat!(stringify!($name), ":"),
-                concat!("jmp {", stringify!($name), "}"),
-                concat!(".size ", stringify!($name), ",.-", stringify!($name)),
+                concat!(".set ", stringify!($name), ", {", stringify!($name), "}"),
             )*
-            ".popsection",
             $($name = sym $name,)*
         );
     };
