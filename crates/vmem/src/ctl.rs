@@ -30,13 +30,34 @@ fn cname(name: &str) -> CString {
     CString::new(name).expect("mallctl names hold no NUL")
 }
 
+/// The types a `mallctl` entry's bytes may be read into: plain integers,
+/// for which every bit pattern jemalloc writes is a valid value. (A `bool`,
+/// a reference or an enum would not be: jemalloc writes whatever its entry
+/// holds, and checks only the length.) Sealed: implemented here and only here.
+pub(crate) trait Plain: Copy + Default + sealed::Sealed {}
+
+mod sealed {
+    /// Keeps [`Plain`](super::Plain) closed to the integers listed below.
+    pub trait Sealed {}
+}
+
+macro_rules! plain {
+    ($($int:ty),*) => {$(
+        impl sealed::Sealed for $int {}
+        impl Plain for $int {}
+    )*};
+}
+
+plain!(u32, u64, usize);
+
 /// Reads the value of `name`.
-pub(crate) fn read<T: Copy + Default>(name: &str) -> Result<T, i32> {
+pub(crate) fn read<T: Plain>(name: &str) -> Result<T, i32> {
     let name = cname(name);
     let mut value = T::default();
     let mut len = std::mem::size_of::<T>();
     // SAFETY: `value` is a valid, writable T of `len` bytes and the name is
-    // NUL-terminated; jemalloc checks that `len` matches the entry's type.
+    // NUL-terminated; jemalloc checks that `len` matches the entry's type,
+    // and any bytes it writes make a valid `T` (a plain integer).
     let err = unsafe { jemalloc::mallctl(name.as_ptr(), (&mut value as *mut T).cast(), &mut len, ptr::null_mut(), 0) };
     if err == 0 {
         Ok(value)
@@ -68,11 +89,12 @@ pub(crate) fn write<T: Copy>(name: &str, mut value: T) -> Result<(), i32> {
 
 /// Writes `input` to `name` and reads the result back, as `arenas.create`
 /// style entries want.
-pub(crate) fn write_read<I: Copy, O: Copy + Default>(name: &str, mut input: I) -> Result<O, i32> {
+pub(crate) fn write_read<I: Copy, O: Plain>(name: &str, mut input: I) -> Result<O, i32> {
     let name = cname(name);
     let mut output = O::default();
     let mut len = std::mem::size_of::<O>();
-    // SAFETY: both buffers are valid for their sizes; jemalloc checks them.
+    // SAFETY: both buffers are valid for their sizes; jemalloc checks them,
+    // and any bytes it writes make a valid `O` (a plain integer).
     let err = unsafe {
         jemalloc::mallctl(
             name.as_ptr(),

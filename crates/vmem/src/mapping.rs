@@ -179,11 +179,19 @@ impl PoolMemory {
         self.kind == MemoryKind::File
     }
 
-    /// Gives the pages at `[offset, offset + len)` back to the file system.
-    pub(crate) fn discard(&self, offset: usize, len: usize) -> bool {
+    /// Gives the pages at `[offset, offset + len)` back to the file system;
+    /// they read as zeros afterwards.
+    ///
+    /// # Safety
+    ///
+    /// The range is page aligned, inside the mapping, and holds no block
+    /// anyone will read again.
+    pub(crate) unsafe fn discard(&self, offset: usize, len: usize) -> bool {
         debug_assert!(offset + len <= self.len);
-        // SAFETY: the range lies inside our own shared file mapping.
-        self.can_discard() && sys::discard_pages(unsafe { self.base.add(offset) }, len)
+        // SAFETY: the range lies inside our own shared file mapping
+        // (`offset + len <= self.len`), and holds nothing to keep (caller's
+        // contract).
+        self.can_discard() && unsafe { sys::discard_pages(self.base.add(offset), len) }
     }
 
     /// Reserves file space again for discarded pages, so that touching them

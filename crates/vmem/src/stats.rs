@@ -30,7 +30,7 @@ pub struct PoolStats {
     pub ndalloc: u64,
 }
 
-fn arena_stat<T: Copy + Default>(arena: u32, name: &str) -> T {
+fn arena_stat<T: ctl::Plain>(arena: u32, name: &str) -> T {
     ctl::read(&format!("stats.arenas.{arena}.{name}")).unwrap_or_default()
 }
 
