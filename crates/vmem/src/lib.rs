@@ -64,7 +64,7 @@ pub use alloc_api::SharedPool;
 /// The `Allocator` trait and collections this crate's allocators plug into
 /// (`&Pool`, [`SharedPool`]), re-exported so their versions always match.
 pub use allocator_api2;
-pub use error::{errormsg, Error, Result};
+pub use error::{errormsg, errormsg_c, last_errno, Error, Result};
 pub use log::{level as log_level, print, set_funcs, PrintFn};
 pub use mapping::MemoryKind;
 pub use pool::Pool;
@@ -98,7 +98,8 @@ pub fn check_version(major: u32, minor: u32) -> Option<&'static str> {
     } else {
         return None;
     };
-    let _ = Error::new(libc::EINVAL, reason);
+    // Returned as a reason, not an `Error`, but a failure all the same.
+    Error::new(libc::EINVAL, reason).report();
     Some(reason)
 }
 
