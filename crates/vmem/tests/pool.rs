@@ -1,4 +1,4 @@
-//! The pool API of SPEC.md on real files, real mmap and real jemalloc.
+//! The pool API of docs/api-contract.md on real files, real mmap and real jemalloc.
 
 mod common;
 
