@@ -1,40 +1,4 @@
-//! Volatile memory pools on memory-mapped files: the successor of libvmem.
-//!
-//! A [`Pool`] is a malloc-like heap whose memory is a temporary file mapped
-//! into the process — on tmpfs, on a persistent-memory (DAX) file system, or
-//! on a disk when the data should outgrow RAM — or a region the caller
-//! mapped. It is volatile: everything in it is gone when the pool is dropped
-//! or the process ends. A jemalloc arena (jemalloc 5.3, with its symbols
-//! prefixed so the program's own `malloc` is untouched) manages each pool
-//! through extent hooks that hand out the pool's memory and nothing else.
-//!
-//! ```
-//! use vmem::Pool;
-//!
-//! let pool = Pool::create(std::env::temp_dir(), vmem::MIN_POOL)?;
-//! let greeting = pool.strdup(c"hello, pool")?;
-//! // SAFETY: `greeting` is a NUL-terminated block of `pool`.
-//! unsafe {
-//!     assert_eq!(std::ffi::CStr::from_ptr(greeting.as_ptr()), c"hello, pool");
-//!     pool.free(greeting.as_ptr().cast());
-//! }
-//! # Ok::<(), vmem::Error>(())
-//! ```
-//!
-//! Collections can live in a pool through `&Pool`'s
-//! [`Allocator`](allocator_api2::alloc::Allocator) implementation:
-//!
-//! ```
-//! let pool = vmem::Pool::create(std::env::temp_dir(), vmem::MIN_POOL)?;
-//! let mut squares = allocator_api2::vec::Vec::new_in(&pool);
-//! squares.extend((0..1000u64).map(|n| n * n));
-//! assert_eq!(squares[999], 998_001);
-//! # Ok::<(), vmem::Error>(())
-//! ```
-//!
-//! Logging is controlled by `VMEM_LOG_LEVEL` (0 off … 4 every allocation) and
-//! `VMEM_LOG_FILE` (a trailing `-` appends the process id), in every build.
-
+#![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
