@@ -389,6 +389,16 @@ fn stats_print_goes_through_the_print_function_and_honours_opts() {
     for part in ["Begin vmem statistics", "Version: vmem", "Pool totals", "arenas[", "bins:", "large:", "End vmem"] {
         assert!(full.contains(part), "missing {part:?} in:\n{full}");
     }
+    // One row per class served, with its size first: 112 B (the class of
+    // 100) among the bins, 1 MiB among the large classes.
+    let row = |header: &str, size: &str| {
+        let rows = full.split(header).nth(1).unwrap_or_default();
+        rows.lines()
+            .skip(1)
+            .take_while(|line| line.starts_with(' '))
+            .any(|line| line.split_whitespace().next() == Some(size))
+    };
+    assert!(row("bins:     size", "112") && row("large:          size", "1048576"), "{full}");
     let terse = printed_by(|| pool.stats_print("gmablxyz"));
     assert!(!terse.contains("Version") && !terse.contains("Pool totals") && !terse.contains("bins:"));
     assert!(terse.contains("Begin vmem statistics"));
