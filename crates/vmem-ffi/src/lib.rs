@@ -31,14 +31,13 @@ static LIVE_HANDLES: Mutex<Vec<usize>> = Mutex::new(Vec::new());
 /// line, so no descriptor appears in the middle of the program's run.
 /// It also holds this library's locks across `fork`, around the core's: the
 /// host allocator's last (the core allocates under its own locks), the
-/// handle list and version reasons first (held while calling the core).
+/// handle list first (held while calling the core).
 extern "C" fn at_load() {
     let _ = catch_unwind(|| {
         vmem::log::open_at_load();
         vmem::init();
         vmem::fork::hold_last(&host_alloc::EMERGENCY);
         vmem::fork::hold_first(&LIVE_HANDLES);
-        vmem::fork::hold_first(&VERSION_REASONS);
     });
 }
 
@@ -303,26 +302,11 @@ pub unsafe extern "C" fn vmem_malloc_usable_size(vmp: *mut VMEM, ptr: *mut c_voi
     guard(0, || unsafe { pool(vmp).usable_size(ptr.cast()) })
 }
 
-/// The version mismatch reasons handed out so far, NUL-terminated and kept
-/// for the life of the process, as the C contract wants a static string. A
-/// list (a program asks for one or two), which memcheck sees as holding its
-/// strings by their start: reachable, not "possibly lost".
-static VERSION_REASONS: Mutex<Vec<(&'static str, &'static CStr)>> = Mutex::new(Vec::new());
-
+/// The reason is the core's, NUL-terminated and kept for the life of the
+/// process, as the C contract wants a static string.
 #[cfg_attr(not(libvmem_versioned), no_mangle)]
 pub extern "C" fn vmem_check_version(major_required: c_uint, minor_required: c_uint) -> *const c_char {
-    guard(ptr::null(), || {
-        let Some(reason) = vmem::check_version(major_required, minor_required) else {
-            return ptr::null();
-        };
-        let mut reasons = VERSION_REASONS.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(&(_, c_reason)) = reasons.iter().find(|(known, _)| *known == reason) {
-            return c_reason.as_ptr();
-        }
-        let c_reason: &'static CStr = Box::leak(CString::new(reason).unwrap_or_default().into_boxed_c_str());
-        reasons.push((reason, c_reason));
-        c_reason.as_ptr()
-    })
+    guard(ptr::null(), || vmem::check_version_c(major_required, minor_required).map_or(ptr::null(), CStr::as_ptr))
 }
 
 type PrintFunc = unsafe extern "C" fn(*const c_char);

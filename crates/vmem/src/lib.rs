@@ -2,6 +2,8 @@
 #![warn(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+use std::ffi::{CStr, CString};
+
 mod alloc_api;
 mod arena;
 mod barrier;
@@ -54,6 +56,15 @@ pub const MINOR_VERSION: u32 = 1;
 /// assert_eq!(vmem::check_version(1, 2), Some("libvmem minor version mismatch (need 2, found 1)"));
 /// ```
 pub fn check_version(major: u32, minor: u32) -> Option<&'static str> {
+    // The reason is ASCII text, so never fails to convert.
+    check_version_c(major, minor).map(|reason| reason.to_str().unwrap_or_default())
+}
+
+/// [`check_version`] with the reason as a C string, for the C library's
+/// `vmem_check_version`, which hands out a static string: the same text,
+/// kept once for the life of the process.
+#[doc(hidden)]
+pub fn check_version_c(major: u32, minor: u32) -> Option<&'static CStr> {
     crate::vlog!(log::Level::Call, "check_version major {major} minor {minor}");
     let reason = if major != MAJOR_VERSION {
         version_message(true, major)
@@ -63,7 +74,7 @@ pub fn check_version(major: u32, minor: u32) -> Option<&'static str> {
         return None;
     };
     // Returned as a reason, not an `Error`, but a failure all the same.
-    Error::new(libc::EINVAL, reason).report();
+    Error::new(libc::EINVAL, reason.to_string_lossy()).report();
     Some(reason)
 }
 
@@ -99,22 +110,25 @@ pub fn init() {
 
 /// The reasons for version mismatches made so far (see [`version_message`]);
 /// held across `fork`.
-type VersionMessages = Vec<((bool, u32), &'static str)>;
+type VersionMessages = Vec<((bool, u32), &'static CStr)>;
 static VERSION_MESSAGES: std::sync::Mutex<VersionMessages> = std::sync::Mutex::new(Vec::new());
 
-/// The static reason for a version mismatch, made once per distinct request
-/// and kept for the life of the process (C callers must not free it). A
+/// The static reason for a version mismatch, NUL-terminated for C, made once
+/// per distinct request and kept for the life of the process (C callers
+/// must not free it). A
 /// list, not a hash map: a program asks for one or two versions, and
 /// memcheck sees what a list holds as reachable (a hash table's pointers
 /// point into the middle of its block: "possibly lost").
-fn version_message(major: bool, need: u32) -> &'static str {
+fn version_message(major: bool, need: u32) -> &'static CStr {
     let mut made = VERSION_MESSAGES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some(&(_, message)) = made.iter().find(|(key, _)| *key == (major, need)) {
         return message;
     }
     let which = if major { "major" } else { "minor" };
     let found = if major { MAJOR_VERSION } else { MINOR_VERSION };
-    let message = Box::leak(format!("libvmem {which} version mismatch (need {need}, found {found})").into_boxed_str());
+    let text = format!("libvmem {which} version mismatch (need {need}, found {found})");
+    // Digits and letters only: no NUL inside.
+    let message: &'static CStr = Box::leak(CString::new(text).unwrap_or_default().into_boxed_c_str());
     made.push(((major, need), message));
     message
 }

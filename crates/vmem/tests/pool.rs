@@ -350,6 +350,10 @@ fn check_version_gives_exact_reasons() {
     assert_eq!(vmem::check_version(1, 2), Some("libvmem minor version mismatch (need 2, found 1)"));
     // The same request gives the same static string.
     assert!(std::ptr::eq(vmem::check_version(1, 7).unwrap(), vmem::check_version(1, 7).unwrap()));
+    // C gets that very text, NUL-terminated, kept once.
+    let for_c = vmem::check_version_c(1, 7).unwrap();
+    assert_eq!(for_c.to_bytes().as_ptr(), vmem::check_version(1, 7).unwrap().as_ptr());
+    assert_eq!(vmem::last_errno(), libc::EINVAL);
     assert_eq!(vmem::errormsg(), "libvmem minor version mismatch (need 7, found 1)");
     assert_eq!((vmem::MIN_POOL, vmem::MAJOR_VERSION, vmem::MINOR_VERSION), (14680064, 1, 1));
 }
