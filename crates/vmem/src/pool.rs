@@ -276,7 +276,8 @@ impl Pool {
     }
 
     /// Frees a block (libvmem's `vmem_free`); a null `ptr` does nothing. A
-    /// pointer outside the pool is refused (and logged) rather than freed.
+    /// pointer outside the pool is refused rather than freed, and reported
+    /// (`EINVAL` as [`errormsg`](crate::errormsg), logged at level 1).
     ///
     /// # Safety
     ///

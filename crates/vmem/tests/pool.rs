@@ -533,6 +533,7 @@ fn free_of_a_foreign_pointer_is_refused() {
     // SAFETY: b refuses a pointer outside its memory without touching it.
     unsafe { b.free(block.as_ptr()) };
     assert!(vmem::errormsg().contains("is not in pool"));
+    assert_eq!(vmem::last_errno(), libc::EINVAL);
     // SAFETY: as above; realloc refuses too and leaves the block alone.
     let err = unsafe { b.realloc(block.as_ptr(), 128) }.unwrap_err();
     assert_eq!(err.errno(), libc::EINVAL);
