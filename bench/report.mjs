@@ -36,7 +36,7 @@ const fmt = (value, unit) => {
   return `${value < 100 ? value.toFixed(1) : value.toFixed(0)} ns`
 }
 
-// Rows: [figure, ours, peers..., ratio, goal test, goal text, libvmem 1.8 (MEASURED.md)]
+// Rows: [figure, ours, peers..., ratio, goal test, goal text, libvmem 1.8 (docs/measurements.md)]
 const rows = []
 const ratioRow = (label, figure, goal, libvmem) => {
   const ours = get('vmem', figure)
@@ -76,7 +76,7 @@ const fillRows = [
   }
 })
 // libvmem's create/delete system calls, replayed in this run
-// (bench/libvmem-create.c), are the yardstick; MEASURED.md's figure is shown.
+// (bench/libvmem-create.c), are the yardstick; docs/measurements.md gives the one measured once.
 const createRows = [
   [
     'create+delete 1 GiB, tmpfs',
@@ -139,7 +139,7 @@ const lines = [
     `Node.js ${js.node}, jemalloc ${version("dpkg-query -W -f '${Version}' libjemalloc2")} (system, LD_PRELOAD), ` +
     `memkind ${version("dpkg-query -W -f '${Version}' libmemkind0")}, glibc ${version("dpkg-query -W -f '${Version}' libc6")}.`,
   '',
-  'Command: `npm run bench`. The libvmem 1.8 column is from `MEASURED.md` (libvmem is not installable here), not this run; ' +
+  'Command: `npm run bench`. The libvmem 1.8 column is from `docs/measurements.md` (libvmem is not installable here), not this run; ' +
     "for create and delete, libvmem's own system calls (`bench/libvmem-create.c`) are replayed in this run as the yardstick.",
   '',
   '| figure | vmem | jemalloc heap | glibc heap | memkind PMEM | vmem ÷ jemalloc | goal | libvmem 1.8 |',

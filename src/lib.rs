@@ -14,7 +14,6 @@
 mod handles;
 mod hot;
 
-use std::cell::Cell;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -26,21 +25,17 @@ use vmem::Pool;
 
 use handles::PoolSlot;
 
-thread_local! {
-    /// The errno of this thread's last failed call.
-    static LAST_ERRNO: Cell<i32> = const { Cell::new(0) };
-}
-
-/// Records a failure for `lastErrno`; gives the offset that means "failed".
-fn failed(err: vmem::Error) -> f64 {
-    LAST_ERRNO.with(|last| last.set(err.errno()));
+/// Gives the offset that means "failed". `err` is already reported: the
+/// core records every error it returns, in the one store `lastErrno` and
+/// `errormsg` read.
+fn failed(_reported: vmem::Error) -> f64 {
     -1.0
 }
 
 /// The errno of the calling thread's last failed vmem call.
 #[napi]
 pub fn last_errno() -> i32 {
-    LAST_ERRNO.with(Cell::get)
+    vmem::last_errno()
 }
 
 /// The calling thread's last error message (`vmem_errormsg`).
@@ -141,7 +136,7 @@ pub fn create_pool_in_region(env: Env, region: Uint8ArraySlice, buffer: Object) 
     let size = end.saturating_sub(interior);
     // SAFETY: the running callback's env and one of its arguments.
     let Some(keep) = (unsafe { handles::RegionRef::new(env.raw(), buffer.raw()) }) else {
-        return failed(vmem::Error::new(libc::ENOMEM, "cannot reference the region's buffer")) as i32;
+        return failed(vmem::Error::new(libc::ENOMEM, "cannot reference the region's buffer").report()) as i32;
     };
     // SAFETY: the interior lies inside the caller's buffer, which the pool
     // keeps alive (`keep`) until it is dropped, and which the TypeScript

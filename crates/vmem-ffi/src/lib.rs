@@ -7,7 +7,6 @@
 
 mod host_alloc;
 
-use std::cell::RefCell;
 use std::ffi::{c_char, c_int, c_uint, c_void, CStr, CString, OsStr};
 use std::os::unix::ffi::OsStrExt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -32,14 +31,13 @@ static LIVE_HANDLES: Mutex<Vec<usize>> = Mutex::new(Vec::new());
 /// line, so no descriptor appears in the middle of the program's run.
 /// It also holds this library's locks across `fork`, around the core's: the
 /// host allocator's last (the core allocates under its own locks), the
-/// handle list and version reasons first (held while calling the core).
+/// handle list first (held while calling the core).
 extern "C" fn at_load() {
     let _ = catch_unwind(|| {
         vmem::log::open_at_load();
         vmem::init();
         vmem::fork::hold_last(&host_alloc::EMERGENCY);
         vmem::fork::hold_first(&LIVE_HANDLES);
-        vmem::fork::hold_first(&VERSION_REASONS);
     });
 }
 
@@ -98,9 +96,19 @@ fn set_errno(errno: c_int) {
     };
 }
 
+/// Answers a failed call: `errno` from `err` (which the core has reported
+/// already), and the value that means failure.
 fn fail<T>(err: vmem::Error, failed: T) -> T {
     set_errno(err.errno());
     failed
+}
+
+/// Fails a call for a reason found here rather than in the core (a NULL
+/// argument, an unknown handle): reports it as the core does its own, so
+/// `vmem_errormsg` and the log see it, and sets `errno`.
+#[cold]
+fn refuse<T>(errno: c_int, message: impl Into<String>, failed: T) -> T {
+    fail(vmem::Error::new(errno, message).report(), failed)
 }
 
 /// Runs `f`, turning a panic into `failed` with errno EINVAL: no unwinding
@@ -151,8 +159,8 @@ fn create_watched(create: impl FnOnce() -> vmem::Result<Pool>) -> *mut VMEM {
             // SAFETY: just created and registered above.
             unsafe { vmem_delete(vmp) };
         }
-        let err = vmem::Error::new(libc::ENOMEM, "out of memory for the pool's run-time state (malloc_func failed)");
-        return fail(err, ptr::null_mut());
+        let why = "out of memory for the pool's run-time state (malloc_func failed)";
+        return refuse(libc::ENOMEM, why, ptr::null_mut());
     }
     vmp
 }
@@ -161,7 +169,7 @@ fn create_watched(create: impl FnOnce() -> vmem::Result<Pool>) -> *mut VMEM {
 pub unsafe extern "C" fn vmem_create(dir: *const c_char, size: usize) -> *mut VMEM {
     guard(ptr::null_mut(), || {
         if dir.is_null() {
-            return fail(vmem::Error::new(libc::EINVAL, "dir is NULL"), ptr::null_mut());
+            return refuse(libc::EINVAL, "dir is NULL", ptr::null_mut());
         }
         // SAFETY: a non-null C string from the caller.
         let dir = OsStr::from_bytes(unsafe { CStr::from_ptr(dir) }.to_bytes());
@@ -181,7 +189,7 @@ pub unsafe extern "C" fn vmem_delete(vmp: *mut VMEM) {
         let mut live = LIVE_HANDLES.lock().unwrap_or_else(|e| e.into_inner());
         let Some(index) = live.iter().position(|&h| h == vmp as usize) else {
             drop(live);
-            return fail(vmem::Error::new(libc::EINVAL, format!("invalid pool handle {vmp:p}")), ());
+            return refuse(libc::EINVAL, format!("invalid pool handle {vmp:p}"), ());
         };
         live.swap_remove(index);
         drop(live);
@@ -194,7 +202,7 @@ pub unsafe extern "C" fn vmem_delete(vmp: *mut VMEM) {
 pub unsafe extern "C" fn vmem_check(vmp: *mut VMEM) -> c_int {
     guard(-1, || {
         if !is_live(vmp) {
-            return fail(vmem::Error::new(libc::EINVAL, format!("invalid pool handle {vmp:p}")), -1);
+            return refuse(libc::EINVAL, format!("invalid pool handle {vmp:p}"), -1);
         }
         // SAFETY: checked live above.
         match unsafe { pool(vmp) }.check() {
@@ -291,7 +299,7 @@ pub unsafe extern "C" fn vmem_aligned_alloc(vmp: *mut VMEM, alignment: usize, si
 pub unsafe extern "C" fn vmem_strdup(vmp: *mut VMEM, s: *const c_char) -> *mut c_char {
     guard(ptr::null_mut(), || {
         if s.is_null() {
-            return fail(vmem::Error::new(libc::EINVAL, "string is NULL"), ptr::null_mut());
+            return refuse(libc::EINVAL, "string is NULL", ptr::null_mut());
         }
         // SAFETY: a live handle and a C string from the caller.
         raw(unsafe { pool(vmp).strdup(CStr::from_ptr(s)) })
@@ -302,7 +310,7 @@ pub unsafe extern "C" fn vmem_strdup(vmp: *mut VMEM, s: *const c_char) -> *mut c
 pub unsafe extern "C" fn vmem_wcsdup(vmp: *mut VMEM, s: *const libc::wchar_t) -> *mut libc::wchar_t {
     guard(ptr::null_mut(), || {
         if s.is_null() {
-            return fail(vmem::Error::new(libc::EINVAL, "string is NULL"), ptr::null_mut());
+            return refuse(libc::EINVAL, "string is NULL", ptr::null_mut());
         }
         // SAFETY: a NUL-terminated wide string from the caller: its length is
         // wcslen's answer, and the slice stays inside it.
@@ -318,26 +326,11 @@ pub unsafe extern "C" fn vmem_malloc_usable_size(vmp: *mut VMEM, ptr: *mut c_voi
     guard(0, || unsafe { pool(vmp).usable_size(ptr.cast()) })
 }
 
-/// The version mismatch reasons handed out so far, NUL-terminated and kept
-/// for the life of the process, as the C contract wants a static string. A
-/// list (a program asks for one or two), which memcheck sees as holding its
-/// strings by their start: reachable, not "possibly lost".
-static VERSION_REASONS: Mutex<Vec<(&'static str, &'static CStr)>> = Mutex::new(Vec::new());
-
+/// The reason is the core's, NUL-terminated and kept for the life of the
+/// process, as the C contract wants a static string.
 #[cfg_attr(not(libvmem_versioned), no_mangle)]
 pub extern "C" fn vmem_check_version(major_required: c_uint, minor_required: c_uint) -> *const c_char {
-    guard(ptr::null(), || {
-        let Some(reason) = vmem::check_version(major_required, minor_required) else {
-            return ptr::null();
-        };
-        let mut reasons = VERSION_REASONS.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(&(_, c_reason)) = reasons.iter().find(|(known, _)| *known == reason) {
-            return c_reason.as_ptr();
-        }
-        let c_reason: &'static CStr = Box::leak(CString::new(reason).unwrap_or_default().into_boxed_c_str());
-        reasons.push((reason, c_reason));
-        c_reason.as_ptr()
-    })
+    guard(ptr::null(), || vmem::check_version_c(major_required, minor_required).map_or(ptr::null(), CStr::as_ptr))
 }
 
 type PrintFunc = unsafe extern "C" fn(*const c_char);
@@ -365,19 +358,9 @@ pub unsafe extern "C" fn vmem_set_funcs(
     })
 }
 
-thread_local! {
-    /// The buffer `vmem_errormsg` returns: valid until its next call here.
-    static ERRORMSG: RefCell<CString> = RefCell::new(CString::default());
-}
-
+/// The core's own store of this thread's last error, read in place (no
+/// copy kept here).
 #[cfg_attr(not(libvmem_versioned), no_mangle)]
 pub extern "C" fn vmem_errormsg() -> *const c_char {
-    guard(ptr::null(), || {
-        let message = CString::new(vmem::errormsg().replace('\0', " ")).unwrap_or_default();
-        ERRORMSG.with(|buffer| {
-            let mut buffer = buffer.borrow_mut();
-            *buffer = message;
-            buffer.as_ptr()
-        })
-    })
+    guard(ptr::null(), vmem::errormsg_c)
 }

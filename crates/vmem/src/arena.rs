@@ -81,17 +81,28 @@ impl ExtentSource {
 
     /// Gives pages back to the file system, unless the pool was inherited
     /// through `fork` (they may hold the parent's blocks); false when not.
-    fn discard(&self, offset: usize, len: usize) -> bool {
-        !self.space.inherited() && self.memory.discard(offset, len)
+    ///
+    /// # Safety
+    ///
+    /// As for [`PoolMemory::discard`]: jemalloc no longer uses the range.
+    unsafe fn discard(&self, offset: usize, len: usize) -> bool {
+        // SAFETY: forwarded from the caller's contract.
+        !self.space.inherited() && unsafe { self.memory.discard(offset, len) }
     }
 
     /// Returns an extent to the free space; its pages go back to the file
     /// system first when they may hold data (`committed`).
-    fn release(&self, addr: *mut c_void, size: usize, committed: bool) {
+    ///
+    /// # Safety
+    ///
+    /// `[addr, addr + size)` is an extent of this pool that jemalloc hands
+    /// back: nothing in it is live.
+    unsafe fn release(&self, addr: *mut c_void, size: usize, committed: bool) {
         let offset = self.offset_of(addr);
         // Discard before the range is free again: afterwards another thread
         // may already have taken it.
-        if committed && !self.discard(offset, size) {
+        // SAFETY: a dead extent of this pool (caller's contract).
+        if committed && !unsafe { self.discard(offset, size) } {
             self.given_back_zero.store(false, Ordering::Relaxed);
         }
         self.space.give_back(offset, size);
@@ -243,7 +254,9 @@ unsafe extern "C" fn extent_destroy(
 ) {
     // SAFETY: jemalloc passes back the hooks pointer we registered.
     let source = unsafe { ExtentSource::from_hooks(hooks) };
-    source.release(addr, size, committed);
+    // SAFETY: jemalloc hands back an extent it made from this pool and no
+    // longer uses.
+    unsafe { source.release(addr, size, committed) };
     crate::vlog!(Level::Alloc, "extent {addr:p}+{size} returned to the pool");
 }
 
@@ -282,7 +295,9 @@ unsafe extern "C" fn extent_decommit_file(
 ) -> bool {
     // SAFETY: jemalloc passes back the hooks pointer we registered.
     let source = unsafe { ExtentSource::from_hooks(hooks) };
-    !source.discard(source.offset_of(addr) + offset, length)
+    // SAFETY: jemalloc decommits only pages of this pool's extents that it
+    // holds no data in (its decommit contract).
+    !unsafe { source.discard(source.offset_of(addr) + offset, length) }
 }
 
 unsafe extern "C" fn extent_split(

@@ -1,6 +1,7 @@
 //! Typed access to jemalloc's `mallctl` namespace.
 
 use std::ffi::{c_void, CString};
+use std::mem::size_of;
 use std::ptr;
 
 use tikv_jemalloc_sys as jemalloc;
@@ -30,75 +31,82 @@ fn cname(name: &str) -> CString {
     CString::new(name).expect("mallctl names hold no NUL")
 }
 
-/// Reads the value of `name`.
-pub(crate) fn read<T: Copy + Default>(name: &str) -> Result<T, i32> {
+/// The types a `mallctl` entry's bytes may be read into: plain integers,
+/// for which every bit pattern jemalloc writes is a valid value. (A `bool`,
+/// a reference or an enum would not be: jemalloc writes whatever its entry
+/// holds, and checks only the length.) Sealed: implemented here and only here.
+pub(crate) trait Plain: Copy + Default + sealed::Sealed {}
+
+mod sealed {
+    /// Keeps [`Plain`](super::Plain) closed to the integers listed below.
+    pub trait Sealed {}
+}
+
+macro_rules! plain {
+    ($($int:ty),*) => {$(
+        impl sealed::Sealed for $int {}
+        impl Plain for $int {}
+    )*};
+}
+
+plain!(u32, u64, usize);
+
+/// `mallctl(name, output, input)`: jemalloc writes the entry's value into
+/// `output` when given and reads `input` when given.
+///
+/// # Safety
+///
+/// `output` and `input`, when not null, are valid for writes and reads of
+/// their lengths; `output`'s type is valid for any bytes jemalloc writes.
+unsafe fn mallctl(
+    name: &str,
+    output: *mut c_void,
+    output_len: usize,
+    input: *mut c_void,
+    input_len: usize,
+) -> Result<(), i32> {
     let name = cname(name);
-    let mut value = T::default();
-    let mut len = std::mem::size_of::<T>();
-    // SAFETY: `value` is a valid, writable T of `len` bytes and the name is
-    // NUL-terminated; jemalloc checks that `len` matches the entry's type.
-    let err = unsafe { jemalloc::mallctl(name.as_ptr(), (&mut value as *mut T).cast(), &mut len, ptr::null_mut(), 0) };
-    if err == 0 {
-        Ok(value)
-    } else {
-        Err(err)
+    let mut output_len = output_len;
+    let output_len_ptr = if output.is_null() { ptr::null_mut() } else { &mut output_len as *mut usize };
+    // SAFETY: the name is NUL-terminated; the buffers are the caller's
+    // contract, and jemalloc checks their lengths against the entry's type.
+    match unsafe { jemalloc::mallctl(name.as_ptr(), output, output_len_ptr, input, input_len) } {
+        0 => Ok(()),
+        err => Err(err),
     }
+}
+
+/// Reads the value of `name`.
+pub(crate) fn read<T: Plain>(name: &str) -> Result<T, i32> {
+    let mut value = T::default();
+    // SAFETY: `value` is a writable T of its size, and any bytes make a valid
+    // `T` (a plain integer).
+    unsafe { mallctl(name, (&mut value as *mut T).cast(), size_of::<T>(), ptr::null_mut(), 0) }?;
+    Ok(value)
 }
 
 /// Writes `value` to `name`.
 pub(crate) fn write<T: Copy>(name: &str, mut value: T) -> Result<(), i32> {
-    let name = cname(name);
-    // SAFETY: `value` is a valid T of the given size; jemalloc checks the size
-    // against the entry's type and only reads it.
-    let err = unsafe {
-        jemalloc::mallctl(
-            name.as_ptr(),
-            ptr::null_mut(),
-            ptr::null_mut(),
-            (&mut value as *mut T).cast::<c_void>(),
-            std::mem::size_of::<T>(),
-        )
-    };
-    if err == 0 {
-        Ok(())
-    } else {
-        Err(err)
-    }
+    // SAFETY: `value` is a readable T of its size; jemalloc only reads it.
+    unsafe { mallctl(name, ptr::null_mut(), 0, (&mut value as *mut T).cast(), size_of::<T>()) }
 }
 
 /// Writes `input` to `name` and reads the result back, as `arenas.create`
 /// style entries want.
-pub(crate) fn write_read<I: Copy, O: Copy + Default>(name: &str, mut input: I) -> Result<O, i32> {
-    let name = cname(name);
+pub(crate) fn write_read<I: Copy, O: Plain>(name: &str, mut input: I) -> Result<O, i32> {
     let mut output = O::default();
-    let mut len = std::mem::size_of::<O>();
-    // SAFETY: both buffers are valid for their sizes; jemalloc checks them.
-    let err = unsafe {
-        jemalloc::mallctl(
-            name.as_ptr(),
-            (&mut output as *mut O).cast(),
-            &mut len,
-            (&mut input as *mut I).cast::<c_void>(),
-            std::mem::size_of::<I>(),
-        )
-    };
-    if err == 0 {
-        Ok(output)
-    } else {
-        Err(err)
-    }
+    // SAFETY: both buffers are valid for their sizes, and any bytes make a
+    // valid `O` (a plain integer).
+    unsafe {
+        mallctl(name, (&mut output as *mut O).cast(), size_of::<O>(), (&mut input as *mut I).cast(), size_of::<I>())
+    }?;
+    Ok(output)
 }
 
 /// Runs an action entry such as `arena.<i>.destroy`.
 pub(crate) fn run(name: &str) -> Result<(), i32> {
-    let name = cname(name);
     // SAFETY: action entries take no input and give no output.
-    let err = unsafe { jemalloc::mallctl(name.as_ptr(), ptr::null_mut(), ptr::null_mut(), ptr::null_mut(), 0) };
-    if err == 0 {
-        Ok(())
-    } else {
-        Err(err)
-    }
+    unsafe { mallctl(name, ptr::null_mut(), 0, ptr::null_mut(), 0) }
 }
 
 /// Refreshes jemalloc's statistics snapshot.

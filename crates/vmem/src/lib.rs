@@ -1,42 +1,8 @@
-//! Volatile memory pools on memory-mapped files: the successor of libvmem.
-//!
-//! A [`Pool`] is a malloc-like heap whose memory is a temporary file mapped
-//! into the process — on tmpfs, on a persistent-memory (DAX) file system, or
-//! on a disk when the data should outgrow RAM — or a region the caller
-//! mapped. It is volatile: everything in it is gone when the pool is dropped
-//! or the process ends. A jemalloc arena (jemalloc 5.3, with its symbols
-//! prefixed so the program's own `malloc` is untouched) manages each pool
-//! through extent hooks that hand out the pool's memory and nothing else.
-//!
-//! ```
-//! use vmem::Pool;
-//!
-//! let pool = Pool::create(std::env::temp_dir(), vmem::MIN_POOL)?;
-//! let greeting = pool.strdup(c"hello, pool")?;
-//! // SAFETY: `greeting` is a NUL-terminated block of `pool`.
-//! unsafe {
-//!     assert_eq!(std::ffi::CStr::from_ptr(greeting.as_ptr()), c"hello, pool");
-//!     pool.free(greeting.as_ptr().cast());
-//! }
-//! # Ok::<(), vmem::Error>(())
-//! ```
-//!
-//! Collections can live in a pool through `&Pool`'s
-//! [`Allocator`](allocator_api2::alloc::Allocator) implementation:
-//!
-//! ```
-//! let pool = vmem::Pool::create(std::env::temp_dir(), vmem::MIN_POOL)?;
-//! let mut squares = allocator_api2::vec::Vec::new_in(&pool);
-//! squares.extend((0..1000u64).map(|n| n * n));
-//! assert_eq!(squares[999], 998_001);
-//! # Ok::<(), vmem::Error>(())
-//! ```
-//!
-//! Logging is controlled by `VMEM_LOG_LEVEL` (0 off … 4 every allocation) and
-//! `VMEM_LOG_FILE` (a trailing `-` appends the process id), in every build.
-
+#![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
+
+use std::ffi::{CStr, CString};
 
 mod alloc_api;
 mod arena;
@@ -66,7 +32,7 @@ pub use alloc_api::SharedPool;
 /// The `Allocator` trait and collections this crate's allocators plug into
 /// (`&Pool`, [`SharedPool`]), re-exported so their versions always match.
 pub use allocator_api2;
-pub use error::{errormsg, Error, Result};
+pub use error::{errormsg, errormsg_c, last_errno, Error, Result};
 pub use log::{level as log_level, print, set_funcs, PrintFn};
 pub use mapping::MemoryKind;
 pub use pool::Pool;
@@ -92,6 +58,15 @@ pub const MINOR_VERSION: u32 = 1;
 /// assert_eq!(vmem::check_version(1, 2), Some("libvmem minor version mismatch (need 2, found 1)"));
 /// ```
 pub fn check_version(major: u32, minor: u32) -> Option<&'static str> {
+    // The reason is ASCII text, so never fails to convert.
+    check_version_c(major, minor).map(|reason| reason.to_str().unwrap_or_default())
+}
+
+/// [`check_version`] with the reason as a C string, for the C library's
+/// `vmem_check_version`, which hands out a static string: the same text,
+/// kept once for the life of the process.
+#[doc(hidden)]
+pub fn check_version_c(major: u32, minor: u32) -> Option<&'static CStr> {
     crate::vlog!(log::Level::Call, "check_version major {major} minor {minor}");
     let reason = if major != MAJOR_VERSION {
         version_message(true, major)
@@ -100,7 +75,8 @@ pub fn check_version(major: u32, minor: u32) -> Option<&'static str> {
     } else {
         return None;
     };
-    let _ = Error::new(libc::EINVAL, reason);
+    // Returned as a reason, not an `Error`, but a failure all the same.
+    Error::new(libc::EINVAL, reason.to_string_lossy()).report();
     Some(reason)
 }
 
@@ -138,22 +114,25 @@ pub fn init() {
 
 /// The reasons for version mismatches made so far (see [`version_message`]);
 /// held across `fork`.
-type VersionMessages = Vec<((bool, u32), &'static str)>;
+type VersionMessages = Vec<((bool, u32), &'static CStr)>;
 static VERSION_MESSAGES: std::sync::Mutex<VersionMessages> = std::sync::Mutex::new(Vec::new());
 
-/// The static reason for a version mismatch, made once per distinct request
-/// and kept for the life of the process (C callers must not free it). A
+/// The static reason for a version mismatch, NUL-terminated for C, made once
+/// per distinct request and kept for the life of the process (C callers
+/// must not free it). A
 /// list, not a hash map: a program asks for one or two versions, and
 /// memcheck sees what a list holds as reachable (a hash table's pointers
 /// point into the middle of its block: "possibly lost").
-fn version_message(major: bool, need: u32) -> &'static str {
+fn version_message(major: bool, need: u32) -> &'static CStr {
     let mut made = VERSION_MESSAGES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some(&(_, message)) = made.iter().find(|(key, _)| *key == (major, need)) {
         return message;
     }
     let which = if major { "major" } else { "minor" };
     let found = if major { MAJOR_VERSION } else { MINOR_VERSION };
-    let message = Box::leak(format!("libvmem {which} version mismatch (need {need}, found {found})").into_boxed_str());
+    let text = format!("libvmem {which} version mismatch (need {need}, found {found})");
+    // Digits and letters only: no NUL inside.
+    let message: &'static CStr = Box::leak(CString::new(text).unwrap_or_default().into_boxed_c_str());
     made.push(((major, need), message));
     message
 }

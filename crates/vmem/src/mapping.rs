@@ -89,18 +89,7 @@ impl PoolMemory {
         sys::unix::reserve(&file, 0, size).map_err(|err| {
             Error::from_io(&err, format_args!("cannot reserve {size} bytes for a pool in {dir_shown}"))
         })?;
-        let mapping = MmapOptions::new()
-            .len(size)
-            .map_raw(&file)
-            .map_err(|err| Error::from_io(&err, format_args!("cannot map the pool file in {dir_shown}")))?;
-        Ok(PoolMemory {
-            base: mapping.as_mut_ptr(),
-            len: size,
-            _mapping: Some(mapping),
-            file: Some(file),
-            fresh_is_zero: true,
-            kind: MemoryKind::File,
-        })
+        Self::map_shared(file, size, MemoryKind::File, format_args!("the pool file in {dir_shown}"))
     }
 
     /// Maps a whole device-DAX device.
@@ -116,17 +105,24 @@ impl PoolMemory {
         if size < MIN_POOL {
             return Err(Error::new(libc::EINVAL, format!("device size {size} smaller than {MIN_POOL}")));
         }
+        Self::map_shared(file, size, MemoryKind::DaxDevice, shown)
+    }
+
+    /// Maps `size` bytes of `file` shared read-write as a pool's memory;
+    /// `what` names the file in the error message.
+    fn map_shared(file: File, size: usize, kind: MemoryKind, what: impl std::fmt::Display) -> Result<Self> {
         let mapping = MmapOptions::new()
             .len(size)
             .map_raw(&file)
-            .map_err(|err| Error::from_io(&err, format_args!("cannot map {shown}")))?;
+            .map_err(|err| Error::from_io(&err, format_args!("cannot map {what}")))?;
         Ok(PoolMemory {
             base: mapping.as_mut_ptr(),
             len: size,
             _mapping: Some(mapping),
             file: Some(file),
-            fresh_is_zero: false,
-            kind: MemoryKind::DaxDevice,
+            // Fresh file space reads as zero; a device holds what it held.
+            fresh_is_zero: kind == MemoryKind::File,
+            kind,
         })
     }
 
@@ -179,11 +175,19 @@ impl PoolMemory {
         self.kind == MemoryKind::File
     }
 
-    /// Gives the pages at `[offset, offset + len)` back to the file system.
-    pub(crate) fn discard(&self, offset: usize, len: usize) -> bool {
+    /// Gives the pages at `[offset, offset + len)` back to the file system;
+    /// they read as zeros afterwards.
+    ///
+    /// # Safety
+    ///
+    /// The range is page aligned, inside the mapping, and holds no block
+    /// anyone will read again.
+    pub(crate) unsafe fn discard(&self, offset: usize, len: usize) -> bool {
         debug_assert!(offset + len <= self.len);
-        // SAFETY: the range lies inside our own shared file mapping.
-        self.can_discard() && sys::discard_pages(unsafe { self.base.add(offset) }, len)
+        // SAFETY: the range lies inside our own shared file mapping
+        // (`offset + len <= self.len`), and holds nothing to keep (caller's
+        // contract).
+        self.can_discard() && unsafe { sys::discard_pages(self.base.add(offset), len) }
     }
 
     /// Reserves file space again for discarded pages, so that touching them

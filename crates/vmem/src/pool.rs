@@ -1,22 +1,23 @@
-//! [`Pool`]: a malloc-like heap over one pool's memory.
+//! [`Pool`]: a malloc-like heap over one pool's memory — its malloc-family
+//! calls, statistics and checks. Creation and teardown, the string copies,
+//! the Valgrind paths and allocation by `Layout` are in the submodules.
 
-use std::ffi::CStr;
-use std::path::Path;
+mod create;
+mod layout;
+mod memcheck;
+mod strings;
+
 use std::ptr::{self, NonNull};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::arena::Arena;
 use crate::ctl;
 use crate::error::{Error, Result};
-use crate::fork;
 use crate::log::{self, Level};
-use crate::mapping::{MemoryKind, PoolMemory};
+use crate::mapping::MemoryKind;
 use crate::registry;
 use crate::stats::{self, PoolStats};
 use crate::tcache::PoolCaches;
 use crate::valgrind;
-
-static NEXT_POOL_ID: AtomicU64 = AtomicU64::new(1);
 
 /// A pool of volatile memory on a memory-mapped file, with malloc-like calls.
 ///
@@ -53,110 +54,6 @@ pub struct Pool {
 }
 
 impl Pool {
-    /// Creates a pool of `size` bytes in a temporary file inside `dir`
-    /// (libvmem's `vmem_create`).
-    ///
-    /// The file never shows in a directory listing and its space returns to
-    /// the file system when the pool is dropped or the process ends, even by a
-    /// crash. All `size` bytes are reserved now, so a full file system fails
-    /// here with `ENOSPC` and never later with SIGBUS. `size` is rounded up to
-    /// the page size; a little of it holds allocator state, so slightly less
-    /// is usable. When `dir` is a device-DAX character device, the whole
-    /// device is the pool and `size` is ignored.
-    ///
-    /// # Errors
-    ///
-    /// `EINVAL` when `size` is below [`MIN_POOL`](crate::MIN_POOL); `ENOENT`,
-    /// `ENOTDIR`, `EACCES` for a missing, non-directory or forbidden `dir`;
-    /// `ENOSPC` when the file system cannot hold `size` bytes; `ENOMEM` when
-    /// no allocator arena can be made.
-    ///
-    /// ```
-    /// let pool = vmem::Pool::create("/dev/shm", 64 << 20)?;
-    /// assert_eq!(pool.size(), 64 << 20);
-    /// # Ok::<(), vmem::Error>(())
-    /// ```
-    pub fn create(dir: impl AsRef<Path>, size: usize) -> Result<Pool> {
-        let dir = dir.as_ref();
-        crate::vlog!(Level::Call, "create dir {} size {size}", dir.display());
-        let memory = PoolMemory::create_in_dir(dir, size)?;
-        Self::with_memory(memory)
-    }
-
-    /// Creates a pool inside memory the caller already mapped (libvmem's
-    /// `vmem_create_in_region`). Its old contents are lost; dropping the pool
-    /// does not unmap it. `size` is rounded down to the page size.
-    ///
-    /// # Errors
-    ///
-    /// `EINVAL` when `addr` is not page aligned or `size` is below
-    /// [`MIN_POOL`](crate::MIN_POOL).
-    ///
-    /// # Safety
-    ///
-    /// `[addr, addr + size)` must be readable and writable, must stay mapped
-    /// for as long as the pool lives, and must not be used otherwise meanwhile.
-    ///
-    /// ```
-    /// let layout = std::alloc::Layout::from_size_align(vmem::MIN_POOL, 4096).unwrap();
-    /// // SAFETY: a fresh allocation, released only after the pool is dropped.
-    /// unsafe {
-    ///     let region = std::alloc::alloc(layout);
-    ///     let pool = vmem::Pool::create_in_region(region, vmem::MIN_POOL)?;
-    ///     assert!(pool.contains(pool.malloc(10)?.as_ptr()));
-    ///     drop(pool);
-    ///     std::alloc::dealloc(region, layout);
-    /// }
-    /// # Ok::<(), vmem::Error>(())
-    /// ```
-    pub unsafe fn create_in_region(addr: *mut u8, size: usize) -> Result<Pool> {
-        crate::vlog!(Level::Call, "create_in_region addr {addr:p} size {size}");
-        // SAFETY: forwarded from the caller's contract.
-        let memory = unsafe { PoolMemory::from_region(addr, size)? };
-        Self::with_memory(memory)
-    }
-
-    /// [`create_in_region`](Pool::create_in_region) that refuses memory a
-    /// live pool already uses, atomically with respect to other calls of
-    /// this function (the Node.js binding's `createInRegion`). Not part of
-    /// the API.
-    ///
-    /// # Errors
-    ///
-    /// Those of `create_in_region`; `EBUSY` when the page-aligned region
-    /// overlaps the memory of a live pool.
-    ///
-    /// # Safety
-    ///
-    /// As for `create_in_region`.
-    #[doc(hidden)]
-    pub unsafe fn create_in_region_exclusive(addr: *mut u8, size: usize) -> Result<Pool> {
-        crate::vlog!(Level::Call, "create_in_region_exclusive addr {addr:p} size {size}");
-        // SAFETY: forwarded from the caller's contract.
-        let memory = unsafe { PoolMemory::from_region(addr, size)? };
-        let base = memory.base() as usize;
-        // Held until the pool has registered its own range.
-        let _reserved = registry::reserve_exclusive(base..base + memory.len())?;
-        Self::with_memory(memory)
-    }
-
-    fn with_memory(memory: PoolMemory) -> Result<Pool> {
-        let base = memory.base() as usize;
-        let len = memory.len();
-        let arena = Arena::new(memory)?;
-        let id = NEXT_POOL_ID.fetch_add(1, Ordering::Relaxed);
-        let caches = PoolCaches::new(id, arena.index(), arena.space().clone(), base, len)?;
-        // The order in which a pool nests its locks: a thread cache's
-        // jemalloc calls may reach the extent hooks.
-        fork::track(id, vec![caches.fork_locks(), arena.space().clone()]);
-        registry::add(id, base..base + len);
-        if valgrind::active() {
-            valgrind::create_pool(base as *const u8, len);
-        }
-        crate::vlog!(Level::Basic, "pool {id} created at {base:#x} size {len}");
-        Ok(Pool { id, base, len, caches, arena })
-    }
-
     /// The first byte of the pool's memory.
     pub fn base(&self) -> *mut u8 {
         self.base as *mut u8
@@ -245,6 +142,8 @@ impl Pool {
         self.arena.purge();
     }
 
+    /// Allocates with jemalloc's `mallocx` flags; null when the pool has no
+    /// room (nothing reported).
     #[inline]
     fn alloc_raw(&self, size: usize, extra_flags: i32) -> *mut u8 {
         if size > self.len {
@@ -256,57 +155,34 @@ impl Pool {
         self.caches.alloc(size, extra_flags)
     }
 
-    /// [`alloc_raw`](Pool::alloc_raw) under Valgrind: the block becomes a
-    /// memcheck chunk of its usable size (the program may use all of it).
-    /// jemalloc's writes into the pool (zeroing extents) are not the
-    /// program's, so they are not reported; calloc's zeroing is done here,
-    /// after the block is a chunk, so its zeros are DEFINED.
-    #[cold]
-    #[inline(never)]
-    fn alloc_under_valgrind(&self, size: usize, extra_flags: i32) -> *mut u8 {
-        let flags = extra_flags & !ctl::MALLOCX_ZERO;
-        let ptr = valgrind::quietly(|| self.caches.alloc(size, flags));
-        if !ptr.is_null() {
-            // SAFETY: a live block of this pool, just allocated.
-            valgrind::alloc(self.base(), ptr, unsafe { self.caches.usable_size(ptr) });
-            if extra_flags & ctl::MALLOCX_ZERO != 0 {
-                // SAFETY: a block of at least `size` bytes.
-                unsafe { ptr.write_bytes(0, size) };
-            }
-        }
-        ptr
-    }
-
-    /// A resize under Valgrind: jemalloc's own resize (in place when it can,
-    /// as outside Valgrind), with its copy kept quiet, then the old chunk
-    /// freed and the new one allocated in memcheck's books, the kept bytes
-    /// as defined or undefined as they were.
+    /// Resizes with jemalloc's `rallocx` flags; null (the block untouched)
+    /// when the pool has no room (nothing reported).
     ///
     /// # Safety
     ///
     /// `ptr` is a live block of this pool; `size` is at least 1.
-    #[cold]
-    #[inline(never)]
-    unsafe fn realloc_under_valgrind(&self, ptr: *mut u8, size: usize, extra_flags: i32) -> *mut u8 {
-        // SAFETY: a live block of this pool (caller's contract).
-        let keep = unsafe { self.caches.usable_size(ptr) }.min(size);
-        let vbits = valgrind::definedness(ptr, keep);
-        // SAFETY: as above.
-        let moved = valgrind::quietly(|| unsafe { self.caches.realloc(ptr, size, extra_flags) });
-        if !moved.is_null() {
-            valgrind::free(self.base(), ptr);
-            // SAFETY: a live block of this pool, just resized.
-            valgrind::alloc(self.base(), moved, unsafe { self.caches.usable_size(moved) });
-            valgrind::set_definedness(moved, keep, vbits);
+    #[inline]
+    unsafe fn resize_raw(&self, ptr: *mut u8, size: usize, extra_flags: i32) -> *mut u8 {
+        if size > self.len {
+            return ptr::null_mut();
         }
-        moved
+        // SAFETY: forwarded from the caller's contract.
+        unsafe {
+            if valgrind::active() {
+                self.realloc_under_valgrind(ptr, size, extra_flags)
+            } else {
+                self.caches.realloc(ptr, size, extra_flags)
+            }
+        }
     }
 
+    /// The error of an allocation that found no room, reported.
     #[cold]
     fn out_of_memory(&self, size: usize) -> Error {
-        Error::new(libc::ENOMEM, format!("cannot allocate {size} bytes: out of pool memory"))
+        Error::new(libc::ENOMEM, format!("cannot allocate {size} bytes: out of pool memory")).report()
     }
 
+    /// The answer of a malloc-family call: the block, or `ENOMEM` reported.
     #[inline]
     fn finish_alloc(&self, ptr: *mut u8, size: usize, what: &str) -> Result<NonNull<u8>> {
         crate::vlog!(Level::Alloc, "{what}({size}) = {ptr:p}");
@@ -374,7 +250,7 @@ impl Pool {
     /// ```
     pub fn calloc(&self, nmemb: usize, size: usize) -> Result<NonNull<u8>> {
         let Some(total) = nmemb.checked_mul(size) else {
-            return Err(Error::new(libc::ENOMEM, format!("calloc size {nmemb} * {size} overflows")));
+            return Err(Error::new(libc::ENOMEM, format!("calloc size {nmemb} * {size} overflows")).report());
         };
         self.finish_alloc(self.alloc_raw(total.max(1), ctl::MALLOCX_ZERO), total, "calloc")
     }
@@ -387,7 +263,7 @@ impl Pool {
     /// has no room.
     pub fn aligned_alloc(&self, alignment: usize, size: usize) -> Result<NonNull<u8>> {
         if !alignment.is_power_of_two() {
-            return Err(Error::new(libc::EINVAL, format!("alignment {alignment} is not a power of two")));
+            return Err(Error::new(libc::EINVAL, format!("alignment {alignment} is not a power of two")).report());
         }
         let flags = ctl::mallocx_lg_align(alignment.trailing_zeros());
         self.finish_alloc(self.alloc_raw(size.max(1), flags), size, "aligned_alloc")
@@ -417,22 +293,15 @@ impl Pool {
         if !self.contains(ptr) {
             return Err(self.foreign_pointer(ptr));
         }
-        if size > self.len {
-            return Err(self.out_of_memory(size));
-        }
-        // SAFETY: `ptr` is a live block of this pool (caller's contract).
-        let moved = unsafe {
-            if valgrind::active() {
-                self.realloc_under_valgrind(ptr, size, 0)
-            } else {
-                self.caches.realloc(ptr, size, 0)
-            }
-        };
+        // SAFETY: `ptr` is a live block of this pool (caller's contract) and
+        // `size` is not 0.
+        let moved = unsafe { self.resize_raw(ptr, size, 0) };
         self.finish_alloc(moved, size, "realloc").map(Some)
     }
 
     /// Frees a block (libvmem's `vmem_free`); a null `ptr` does nothing. A
-    /// pointer outside the pool is refused (and logged) rather than freed.
+    /// pointer outside the pool is refused rather than freed, and reported
+    /// (`EINVAL` as [`errormsg`](crate::errormsg), logged at level 1).
     ///
     /// # Safety
     ///
@@ -455,7 +324,8 @@ impl Pool {
             return;
         }
         if !self.contains(ptr) {
-            let _ = self.foreign_pointer(ptr);
+            // Nothing to return: the refusal is only reported.
+            self.foreign_pointer(ptr);
             return;
         }
         if valgrind::active() {
@@ -467,9 +337,10 @@ impl Pool {
         unsafe { self.caches.free(NonNull::new_unchecked(ptr)) };
     }
 
+    /// The error of a pointer outside this pool, reported.
     #[cold]
     fn foreign_pointer(&self, ptr: *mut u8) -> Error {
-        Error::new(libc::EINVAL, format!("pointer {ptr:p} is not in pool {:#x}+{}", self.base, self.len))
+        Error::new(libc::EINVAL, format!("pointer {ptr:p} is not in pool {:#x}+{}", self.base, self.len)).report()
     }
 
     /// The usable size of a block: at least what was asked for.
@@ -483,108 +354,6 @@ impl Pool {
         }
         // SAFETY: `ptr` is a live block of this pool (caller's contract).
         unsafe { self.caches.usable_size(ptr) }
-    }
-
-    /// Copies a C string into the pool, NUL included (libvmem's
-    /// `vmem_strdup`).
-    ///
-    /// # Errors
-    ///
-    /// `ENOMEM` when the pool has no room.
-    ///
-    /// ```
-    /// let pool = vmem::Pool::create(std::env::temp_dir(), vmem::MIN_POOL)?;
-    /// let copy = pool.strdup(c"hello")?;
-    /// // SAFETY: strdup returns a NUL-terminated copy.
-    /// assert_eq!(unsafe { std::ffi::CStr::from_ptr(copy.as_ptr()) }, c"hello");
-    /// # Ok::<(), vmem::Error>(())
-    /// ```
-    pub fn strdup(&self, s: &CStr) -> Result<NonNull<libc::c_char>> {
-        let bytes = s.to_bytes_with_nul();
-        let copy = self.finish_alloc(self.alloc_raw(bytes.len(), 0), bytes.len(), "strdup")?;
-        // SAFETY: `copy` is a fresh block of `bytes.len()` bytes.
-        unsafe { ptr::copy_nonoverlapping(bytes.as_ptr(), copy.as_ptr(), bytes.len()) };
-        Ok(copy.cast())
-    }
-
-    /// Copies a wide string into the pool, up to its first NUL (or all of
-    /// it), and terminates the copy with a NUL (libvmem's `vmem_wcsdup`).
-    ///
-    /// # Errors
-    ///
-    /// `ENOMEM` when the pool has no room.
-    ///
-    /// ```
-    /// let pool = vmem::Pool::create(std::env::temp_dir(), vmem::MIN_POOL)?;
-    /// let wide: Vec<libc::wchar_t> = "hé".chars().map(|c| c as libc::wchar_t).collect();
-    /// let copy = pool.wcsdup(&wide)?;
-    /// // SAFETY: wcsdup returns wide.len() + 1 elements.
-    /// assert_eq!(unsafe { std::slice::from_raw_parts(copy.as_ptr(), 3) }, &[104, 233, 0]);
-    /// # Ok::<(), vmem::Error>(())
-    /// ```
-    pub fn wcsdup(&self, s: &[libc::wchar_t]) -> Result<NonNull<libc::wchar_t>> {
-        let chars = s.iter().position(|&c| c == 0).unwrap_or(s.len());
-        let bytes = (chars + 1) * std::mem::size_of::<libc::wchar_t>();
-        let copy = self.finish_alloc(self.alloc_raw(bytes, 0), bytes, "wcsdup")?;
-        let copy = copy.cast::<libc::wchar_t>();
-        // SAFETY: `copy` is a fresh, suitably aligned block of chars + 1 elements.
-        unsafe {
-            ptr::copy_nonoverlapping(s.as_ptr(), copy.as_ptr(), chars);
-            copy.as_ptr().add(chars).write(0);
-        }
-        Ok(copy)
-    }
-
-    /// Allocation with `Layout`, for the `Allocator` implementation.
-    pub(crate) fn alloc_layout(&self, size: usize, align: usize) -> *mut u8 {
-        self.alloc_raw(size.max(1), align_flags(align))
-    }
-
-    /// Resizes with alignment kept, for the `Allocator` implementation.
-    ///
-    /// # Safety
-    ///
-    /// `ptr` is a live block of this pool.
-    pub(crate) unsafe fn realloc_layout(&self, ptr: *mut u8, size: usize, align: usize) -> *mut u8 {
-        if size > self.len {
-            return ptr::null_mut();
-        }
-        // SAFETY: forwarded from the caller's contract; size is non-zero.
-        unsafe {
-            if valgrind::active() {
-                self.realloc_under_valgrind(ptr, size.max(1), align_flags(align))
-            } else {
-                self.caches.realloc(ptr, size.max(1), align_flags(align))
-            }
-        }
-    }
-}
-
-/// `mallocx` flags for an alignment: none when jemalloc's natural alignment
-/// (16 bytes, or 8 for 8-byte objects) already gives it, so such requests
-/// can use the front cache.
-fn align_flags(align: usize) -> i32 {
-    if align <= 8 {
-        0
-    } else {
-        ctl::mallocx_lg_align(align.trailing_zeros())
-    }
-}
-
-impl Drop for Pool {
-    fn drop(&mut self) {
-        crate::vlog!(Level::Basic, "pool {} deleted", self.id);
-        registry::remove(self.id);
-        fork::untrack(self.id);
-        // Cached objects go back to the arena before it is destroyed.
-        self.caches.destroy_all();
-        if valgrind::active() {
-            valgrind::destroy_pool(self.base());
-            if self.kind() == MemoryKind::Region {
-                // The caller's memory is the caller's again.
-                valgrind::make_defined(self.base(), self.len);
-            }
-        }
     }
 }
 

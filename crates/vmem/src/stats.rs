@@ -30,7 +30,7 @@ pub struct PoolStats {
     pub ndalloc: u64,
 }
 
-fn arena_stat<T: Copy + Default>(arena: u32, name: &str) -> T {
+fn arena_stat<T: ctl::Plain>(arena: u32, name: &str) -> T {
     ctl::read(&format!("stats.arenas.{arena}.{name}")).unwrap_or_default()
 }
 
@@ -123,15 +123,25 @@ pub(crate) fn render(arena: u32, base: *const u8, stats: &PoolStats, opts: &str)
     out
 }
 
+/// The size classes of one kind (`count` entries, as jemalloc names them)
+/// that `arena` served at least once: their index, size and allocations.
+fn used_classes<'a>(
+    arena: u32,
+    count: &str,
+    size_of: &'a str,
+    stats_of: &'a str,
+) -> impl Iterator<Item = (u32, usize, u64)> + 'a {
+    let count: u32 = ctl::read(count).unwrap_or(0);
+    (0..count).filter_map(move |class| {
+        let nmalloc: u64 = arena_stat(arena, &format!("{stats_of}.{class}.nmalloc"));
+        let size = || ctl::read(&format!("{size_of}.{class}.size")).unwrap_or(0);
+        (nmalloc != 0).then(|| (class, size(), nmalloc))
+    })
+}
+
 fn render_bins(out: &mut String, arena: u32) {
-    let nbins: u32 = ctl::read("arenas.nbins").unwrap_or(0);
     out.push_str("bins:     size     nmalloc     ndalloc     curregs    curslabs\n");
-    for bin in 0..nbins {
-        let nmalloc: u64 = arena_stat(arena, &format!("bins.{bin}.nmalloc"));
-        if nmalloc == 0 {
-            continue;
-        }
-        let size: usize = ctl::read(&format!("arenas.bin.{bin}.size")).unwrap_or(0);
+    for (bin, size, nmalloc) in used_classes(arena, "arenas.nbins", "arenas.bin", "bins") {
         let _ = writeln!(
             out,
             "      {size:>7} {nmalloc:>11} {:>11} {:>11} {:>11}",
@@ -143,14 +153,8 @@ fn render_bins(out: &mut String, arena: u32) {
 }
 
 fn render_large(out: &mut String, arena: u32) {
-    let nlextents: u32 = ctl::read("arenas.nlextents").unwrap_or(0);
     out.push_str("large:          size     nmalloc     ndalloc  curlextents\n");
-    for class in 0..nlextents {
-        let nmalloc: u64 = arena_stat(arena, &format!("lextents.{class}.nmalloc"));
-        if nmalloc == 0 {
-            continue;
-        }
-        let size: usize = ctl::read(&format!("arenas.lextent.{class}.size")).unwrap_or(0);
+    for (class, size, nmalloc) in used_classes(arena, "arenas.nlextents", "arenas.lextent", "lextents") {
         let _ = writeln!(
             out,
             "      {size:>15} {nmalloc:>11} {:>11} {:>12}",

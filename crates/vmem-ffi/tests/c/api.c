@@ -1,4 +1,4 @@
-/* Every libvmem function and every errno of SPEC.md, against libvmem.so. */
+/* Every libvmem function and every errno of docs/api-contract.md, against libvmem.so. */
 #include <dirent.h>
 #include <errno.h>
 #include <libvmem.h>
@@ -31,6 +31,7 @@ test_create_errors(const char *tmp)
 
 	CHECK(vmem_create("/etc/hostname", VMEM_MIN_POOL) == NULL && errno == ENOTDIR);
 	CHECK(vmem_create(NULL, VMEM_MIN_POOL) == NULL && errno == EINVAL);
+	CHECK(strcmp(vmem_errormsg(), "dir is NULL") == 0);
 	OK("create: EINVAL, ENOENT, ENOTDIR");
 }
 

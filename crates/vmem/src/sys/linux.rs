@@ -31,9 +31,15 @@ pub(crate) fn open_tmpfile(dir: &Path) -> io::Result<File> {
 /// Hands the pages of `[addr, addr + len)` back to the file system
 /// (`MADV_REMOVE` punches a hole in the file): afterwards they read as zero
 /// and hold no memory. False where the file system cannot do it.
-pub(crate) fn discard_pages(addr: *mut u8, len: usize) -> bool {
-    // SAFETY: callers pass a page-aligned range inside a shared file mapping
-    // they own and no live allocation is in it.
+///
+/// # Safety
+///
+/// `[addr, addr + len)` is page aligned, inside a shared file mapping the
+/// caller owns, and holds nothing anyone will read again: its contents are
+/// lost (as zeros) for every mapping of the file.
+pub(crate) unsafe fn discard_pages(addr: *mut u8, len: usize) -> bool {
+    // SAFETY: forwarded from the caller's contract; madvise itself only
+    // fails (EINVAL, EOPNOTSUPP) on a range it cannot punch.
     unsafe { libc::madvise(addr.cast(), len, libc::MADV_REMOVE) == 0 }
 }
 
