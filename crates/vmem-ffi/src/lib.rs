@@ -247,8 +247,9 @@ pub unsafe extern "C" fn vmem_malloc(vmp: *mut VMEM, size: usize) -> *mut c_void
 /// `vmp` is a live handle.
 #[inline(never)]
 unsafe fn malloc_guarded(vmp: *mut VMEM, size: usize) -> *mut c_void {
+    // The front cache was tried by the caller: straight to the slow path.
     // SAFETY: the caller passes a live handle.
-    guard(ptr::null_mut(), || raw(unsafe { pool(vmp) }.malloc(size)).cast())
+    guard(ptr::null_mut(), || raw(unsafe { pool(vmp) }.malloc_slow(size)).cast())
 }
 
 #[cfg_attr(not(libvmem_versioned), no_mangle)]
@@ -267,8 +268,9 @@ pub unsafe extern "C" fn vmem_free(vmp: *mut VMEM, ptr: *mut c_void) {
 /// `vmp` is a live handle and `ptr` a block of it, or NULL.
 #[inline(never)]
 unsafe fn free_guarded(vmp: *mut VMEM, ptr: *mut c_void) {
+    // As in `malloc_guarded`.
     // SAFETY: forwarded from the caller.
-    guard((), || unsafe { pool(vmp).free(ptr.cast()) })
+    guard((), || unsafe { pool(vmp).free_slow(ptr.cast()) })
 }
 
 #[cfg_attr(not(libvmem_versioned), no_mangle)]

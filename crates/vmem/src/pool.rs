@@ -232,8 +232,11 @@ impl Pool {
         self.contains(ptr) && unsafe { self.caches.push_cached(NonNull::new_unchecked(ptr)) }
     }
 
+    /// [`malloc`](Self::malloc) without its fast path, for a caller that
+    /// has just tried [`malloc_cached`](Self::malloc_cached).
+    #[doc(hidden)]
     #[inline(never)]
-    fn malloc_slow(&self, size: usize) -> Result<NonNull<u8>> {
+    pub fn malloc_slow(&self, size: usize) -> Result<NonNull<u8>> {
         self.finish_alloc(self.alloc_raw(size.max(1), 0), size, "malloc")
     }
 
@@ -317,8 +320,15 @@ impl Pool {
         unsafe { self.free_slow(ptr) }
     }
 
+    /// [`free`](Self::free) without its fast path, for a caller that has
+    /// just tried [`free_cached`](Self::free_cached).
+    ///
+    /// # Safety
+    ///
+    /// As for [`free`](Self::free).
+    #[doc(hidden)]
     #[inline(never)]
-    unsafe fn free_slow(&self, ptr: *mut u8) {
+    pub unsafe fn free_slow(&self, ptr: *mut u8) {
         crate::vlog!(Level::Alloc, "free({ptr:p})");
         if ptr.is_null() {
             return;

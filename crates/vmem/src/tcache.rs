@@ -166,22 +166,25 @@ impl PoolCaches {
     /// `extra_flags` are `mallocx` flags: zeroing, alignment.
     #[inline]
     pub(crate) fn alloc(&self, size: usize, extra_flags: i32) -> *mut u8 {
-        let size = self.classes.class_size(size);
+        // Every path asks jemalloc for the bin's class (see `class_size`).
+        let bin = self.classes.bin_of(size);
+        let size = if bin == NO_BIN { size } else { self.classes.size_of(bin) };
         self.consolidate_before(size);
-        let ptr = self.alloc_once(size, extra_flags);
+        let ptr = self.alloc_once(size, bin, extra_flags);
         if !ptr.is_null() {
             return ptr;
         }
         self.make_room();
-        self.alloc_once(size, extra_flags)
+        self.alloc_once(size, bin, extra_flags)
     }
 
-    fn alloc_once(&self, size: usize, extra_flags: i32) -> *mut u8 {
+    /// One try at [`alloc`](Self::alloc): `size` is `bin`'s class (or any
+    /// size when `bin` is [`NO_BIN`]).
+    fn alloc_once(&self, size: usize, bin: u8, extra_flags: i32) -> *mut u8 {
         let Some(cache) = self.threads.current() else {
             return self.jemalloc_alloc(None, size, self.threads.uncached_flags() | extra_flags, NO_BIN);
         };
         let cache = InUse::enter(cache);
-        let bin = self.classes.bin_of(size);
         if bin == NO_BIN || extra_flags & !ctl::MALLOCX_ZERO != 0 {
             return self.jemalloc_alloc(cache.cache(), size, cache.flags() | extra_flags, NO_BIN);
         }
