@@ -12,6 +12,12 @@
 //! of the pool (and any thread can take it back when the pool is full). Only
 //! this data structure lives here; filling and emptying it through jemalloc
 //! is the thread cache's job.
+//!
+//! The budget costs the hot path nothing: a large bin's room (`cap`) is a
+//! reservation against the budget, grown one block at a time on the slow
+//! path ([`FrontCache::push_or_grow`]) and taken from bins that do not use
+//! theirs when the budget runs out. Push and pop only compare with `cap`, as
+//! for a small bin.
 
 use std::ptr::NonNull;
 
@@ -33,17 +39,21 @@ const LARGE_BUDGET_MAX: usize = 8 << 20;
 struct Bin {
     slots: Box<[NonNull<u8>]>,
     len: usize,
-    /// What one object of a large class counts against the budget; 0 for a
-    /// small class (so the budget test costs no branch of its own).
-    budget_cost: usize,
+    /// How many objects the bin may hold now: `len <= cap <= slots.len()`.
+    /// A small bin's is its length; a large bin's is what it has reserved
+    /// of the budget.
+    cap: usize,
+    /// The size of one object of a large class; 0 for a small class.
+    large_size: usize,
 }
 
 /// The front cache of one thread for one pool. The bins are inline, so the
 /// hot path reaches a cached object in two dependent loads.
 pub(crate) struct FrontCache {
     bins: [Bin; MAX_BINS],
-    /// Bytes of large blocks cached, at most `large_budget`.
-    large_bytes: usize,
+    /// Bytes the large bins have reserved (the sum of `cap * large_size`),
+    /// at most `large_budget`; the bytes they cache are at most this.
+    large_reserved: usize,
     large_budget: usize,
 }
 
@@ -54,17 +64,18 @@ impl FrontCache {
         let bins = std::array::from_fn(|bin| {
             let bin = bin as u8;
             // Bins past the last class have no room: they never cache.
-            let (capacity, budget_cost) = if usize::from(bin) >= classes.count() {
-                (0, 0)
+            let (slots, cap, large_size) = if usize::from(bin) >= classes.count() {
+                (0, 0, 0)
             } else if classes.is_large(bin) {
                 let size = classes.size_of(bin);
-                ((large_budget / size).min(BIN_MAX_OBJECTS), size)
+                ((large_budget / size).min(BIN_MAX_OBJECTS), 0, size)
             } else {
-                ((BIN_BYTES / classes.size_of(bin)).clamp(BIN_MIN_OBJECTS, BIN_MAX_OBJECTS), 0)
+                let slots = (BIN_BYTES / classes.size_of(bin)).clamp(BIN_MIN_OBJECTS, BIN_MAX_OBJECTS);
+                (slots, slots, 0)
             };
-            Bin { slots: vec![NonNull::dangling(); capacity].into_boxed_slice(), len: 0, budget_cost }
+            Bin { slots: vec![NonNull::dangling(); slots].into_boxed_slice(), len: 0, cap, large_size }
         });
-        FrontCache { bins, large_bytes: 0, large_budget }
+        FrontCache { bins, large_reserved: 0, large_budget }
     }
 
     /// A cached object of `bin`, if there is one. Every number below 256
@@ -74,26 +85,55 @@ impl FrontCache {
     pub(crate) fn pop(&mut self, bin: u8) -> Option<NonNull<u8>> {
         let bin = &mut self.bins[bin as usize & (MAX_BINS - 1)];
         bin.len = bin.len.checked_sub(1)?;
-        self.large_bytes -= bin.budget_cost;
         // SAFETY: `len` never exceeds the slots' length (see `push`).
         Some(unsafe { *bin.slots.get_unchecked(bin.len) })
     }
 
-    /// Caches `ptr` in `bin`; false when the bin is full or a large block
-    /// would exceed the budget.
+    /// Caches `ptr` in `bin`; false when the bin has no room (a large bin
+    /// may still get some: see [`push_or_grow`](Self::push_or_grow)).
     #[inline(always)]
     pub(crate) fn push(&mut self, bin: u8, ptr: NonNull<u8>) -> bool {
         let bin = &mut self.bins[bin as usize & (MAX_BINS - 1)];
-        let large_bytes = self.large_bytes + bin.budget_cost;
-        match bin.slots.get_mut(bin.len) {
-            Some(slot) if large_bytes <= self.large_budget => {
-                *slot = ptr;
-                bin.len += 1;
-                self.large_bytes = large_bytes;
-                true
-            }
-            _ => false,
+        if bin.len >= bin.cap {
+            return false;
         }
+        // SAFETY: `len < cap <= slots.len()`.
+        unsafe { *bin.slots.get_unchecked_mut(bin.len) = ptr };
+        bin.len += 1;
+        true
+    }
+
+    /// [`push`](Self::push), and when a large bin is full, first room for
+    /// one more block from the budget (the slow path of a free).
+    pub(crate) fn push_or_grow(&mut self, bin: u8, ptr: NonNull<u8>) -> bool {
+        self.push(bin, ptr) || (self.grow(bin) && self.push(bin, ptr))
+    }
+
+    /// Reserves room for one more block in large `bin`: from the budget, or
+    /// else from what other large bins reserved and do not use. False for a
+    /// small bin, a bin at its slots' length, or when the budget is spent
+    /// on cached blocks.
+    fn grow(&mut self, index: u8) -> bool {
+        let index = index as usize & (MAX_BINS - 1);
+        let (size, cap, slots) = {
+            let bin = &self.bins[index];
+            (bin.large_size, bin.cap, bin.slots.len())
+        };
+        if size == 0 || cap >= slots {
+            return false;
+        }
+        if self.large_reserved + size > self.large_budget {
+            for bin in self.bins.iter_mut().filter(|bin| bin.large_size != 0) {
+                self.large_reserved -= (bin.cap - bin.len) * bin.large_size;
+                bin.cap = bin.len;
+            }
+            if self.large_reserved + size > self.large_budget {
+                return false;
+            }
+        }
+        self.bins[index].cap += 1;
+        self.large_reserved += size;
+        true
     }
 
     /// How many objects to fetch from jemalloc when `bin` runs dry, and to
@@ -101,7 +141,7 @@ impl FrontCache {
     #[inline]
     pub(crate) fn batch(&self, bin: u8) -> usize {
         let bin = &self.bins[bin as usize & (MAX_BINS - 1)];
-        match bin.budget_cost {
+        match bin.large_size {
             // Half a small bin: alternating allocations and frees do not
             // bounce between the bin and jemalloc.
             0 => bin.slots.len().div_ceil(2),
@@ -119,7 +159,6 @@ impl FrontCache {
         out[..count].copy_from_slice(&bin.slots[..count]);
         bin.slots.copy_within(count..bin.len, 0);
         bin.len -= count;
-        self.large_bytes -= count * bin.budget_cost;
         count
     }
 
@@ -129,8 +168,11 @@ impl FrontCache {
         for (index, bin) in (0..=u8::MAX).zip(self.bins.iter_mut()) {
             all.extend(bin.slots[..bin.len].iter().map(|&ptr| (index, ptr)));
             bin.len = 0;
+            if bin.large_size != 0 {
+                bin.cap = 0;
+            }
         }
-        self.large_bytes = 0;
+        self.large_reserved = 0;
         all
     }
 }
@@ -180,30 +222,34 @@ mod tests {
         assert!(classes.is_large(mebibyte) && classes.is_large(kib64));
         assert_eq!((cache.batch(mebibyte), cache.batch(kib64)), (1, 1));
         let mut big = 0;
-        while cache.push(mebibyte, fake(big)) {
+        while cache.push_or_grow(mebibyte, fake(big)) {
             big += 1;
         }
         assert_eq!(big, budget >> 20);
         // The budget is full: no other large class fits, small ones do.
-        assert!(!cache.push(kib64, fake(100)));
+        assert!(!cache.push_or_grow(kib64, fake(100)));
         assert!(cache.push(classes.bin_of(64), fake(101)));
+        // A large bin's room is reserved for it: popping and pushing again
+        // needs no budget of its own.
+        assert!(cache.pop(mebibyte).is_some());
+        assert!(cache.push(mebibyte, fake(big)));
         assert!(cache.pop(mebibyte).is_some());
         let mut medium = 0;
-        while cache.push(kib64, fake(200 + medium)) {
+        while cache.push_or_grow(kib64, fake(200 + medium)) {
             medium += 1;
         }
         assert_eq!(medium, 16);
         let mut oldest = [NonNull::dangling(); 4];
         assert_eq!(cache.take_oldest(kib64, &mut oldest), 4);
         assert_eq!(oldest[0], fake(200));
-        assert!(!cache.push(mebibyte, fake(300)));
-        assert!(cache.push(kib64, fake(301)));
+        assert!(!cache.push_or_grow(mebibyte, fake(300)));
+        assert!(cache.push_or_grow(kib64, fake(301)));
         assert_eq!(cache.take_all().len(), big - 1 + 1 + 13);
-        assert!(cache.push(mebibyte, fake(400)));
+        assert!(cache.push_or_grow(mebibyte, fake(400)));
         // A pool too small for a class's block never caches it.
         let mut tiny = FrontCache::new(classes, 8 << 20);
-        assert!(!tiny.push(mebibyte, fake(0)));
-        assert!(tiny.push(kib64, fake(0)));
+        assert!(!tiny.push_or_grow(mebibyte, fake(0)));
+        assert!(tiny.push_or_grow(kib64, fake(0)));
     }
 
     #[test]

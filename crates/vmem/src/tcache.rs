@@ -287,7 +287,7 @@ impl PoolCaches {
         };
         let cache = InUse::enter(cache);
         if bin != NO_BIN {
-            if cache.front().push(bin, object) {
+            if cache.front().push_or_grow(bin, object) {
                 return;
             }
             self.spill(&cache, bin);
