@@ -33,7 +33,15 @@ use crate::thread_entries;
 /// Threads per pool that find their cache without a thread-local.
 const THREAD_SLOTS: usize = 16;
 
-/// One thread's way to its cache for one pool.
+/// A slot's thread while its cache is being stored or cleared: no thread's
+/// id (thread pointers are aligned).
+const SLOT_TAKEN: usize = 1;
+
+/// One thread's way to its cache for one pool. Only the thread a slot names
+/// writes it (and, after a fork, the child's one thread). A thread takes a
+/// free slot by marking it [`SLOT_TAKEN`], stores its cache, then names
+/// itself; it leaves in the reverse order. So to its owner, even in a signal
+/// handler that interrupts either, a slot that names it holds its cache.
 #[derive(Default)]
 struct ThreadSlot {
     /// The owner's [`thread_id`], 0 when free.
@@ -123,7 +131,11 @@ impl Threads {
         let (me, slot) = self.my_slot();
         // Relaxed: only this thread writes a slot that names it.
         if slot.thread.load(Ordering::Relaxed) == me {
-            return NonNull::new(slot.cache.load(Ordering::Relaxed));
+            let cache = slot.cache.load(Ordering::Relaxed);
+            debug_assert!(!cache.is_null());
+            // SAFETY: a slot that names its reader holds the reader's cache
+            // (see `ThreadSlot`).
+            return Some(unsafe { NonNull::new_unchecked(cache) });
         }
         None
     }
@@ -149,8 +161,9 @@ impl Threads {
         // thread takes a slot, so every call takes the paths that log and
         // tell memcheck.
         let tracing = crate::log::enabled(Level::Alloc) || crate::valgrind::active();
-        if !tracing && slot.thread.compare_exchange(0, me, Ordering::Relaxed, Ordering::Relaxed).is_ok() {
+        if !tracing && slot.thread.compare_exchange(0, SLOT_TAKEN, Ordering::Relaxed, Ordering::Relaxed).is_ok() {
             slot.cache.store(cache.as_ptr(), Ordering::Relaxed);
+            slot.thread.store(me, Ordering::Relaxed);
         }
         Some(cache)
     }
@@ -159,6 +172,7 @@ impl Threads {
     fn leave_slot(&self) {
         let (me, slot) = self.my_slot();
         if slot.thread.load(Ordering::Relaxed) == me {
+            slot.thread.store(SLOT_TAKEN, Ordering::Relaxed);
             slot.cache.store(ptr::null_mut(), Ordering::Relaxed);
             slot.thread.store(0, Ordering::Relaxed);
         }
