@@ -44,6 +44,17 @@ export declare const MIN_POOL: number
 export declare const MINOR_VERSION: number
 
 /**
+ * The core's size classes (`vmem::size_classes`), handed to JavaScript
+ * once so that its reuse lists sort blocks by the same table.
+ */
+export interface NativeSizeClasses {
+  /** Every class size the front cache serves, ascending. */
+  classes: Array<number>
+  /** jemalloc's page size. */
+  page: number
+}
+
+/**
  * Statistics of one pool, in bytes unless named otherwise (`PoolStats` in
  * the TypeScript API).
  */
@@ -85,6 +96,9 @@ export declare function poolCheck(handle: number): number
  */
 export declare function poolDelete(handle: number, memory?: ArrayBuffer | undefined | null): void
 
+/** Gives back what the calling thread caches for the pool (`Pool::flush`). */
+export declare function poolFlush(handle: number): void
+
 /**
  * The pool's memory as one external ArrayBuffer (zero copy). Fails on
  * Node.js versions whose ArrayBuffers stop at 4 GiB.
@@ -116,6 +130,9 @@ export declare function printDefault(text: string): void
  * the thread that set it), or back to the default with null.
  */
 export declare function setLogPrint(print?: ((arg: string) => void) | undefined | null): void
+
+/** The size classes of `vmem::size_classes`. */
+export declare function sizeClasses(): NativeSizeClasses
 
 /**
  * The usable size that allocating `size` bytes gives, without allocating

@@ -20,104 +20,39 @@
  * @packageDocumentation
  */
 
-import { constants as osConstants } from 'node:os'
-import { markAsUntransferable } from 'node:worker_threads'
+import { binding, hot, type Binding } from './lib/binding.js'
+import { classOf, ReuseLists } from './lib/classes.js'
+import {
+  checkCount,
+  checkString,
+  checkUint32,
+  EINVAL,
+  ENOMEM,
+  errnoError,
+  invalidArgType,
+  lastError,
+  poolDeleted,
+  VmemError,
+  withCode,
+} from './lib/errors.js'
+import {
+  arrayBufferResizable,
+  codePointAt,
+  encodeInto,
+  isSafeInteger,
+  SafeMap,
+  sharedArrayBufferGrowable,
+  typedArrayByteLength,
+  typedArrayByteOffset,
+  typedArrayTag,
+  U32,
+  U8,
+  uncurry,
+  utf8ByteLength,
+} from './lib/intrinsics.js'
+import { isArrayBuffer, isSharedArrayBuffer, pin } from './lib/regions.js'
 
-import type * as Binding from './binding.js'
-
-/**
- * The native binding, or a clear error where vmem cannot run: jemalloc's
- * Rust build does not support MSVC, so there is no Windows build.
- */
-function loadBinding(): typeof Binding {
-  if (process.platform === 'win32') {
-    throw new Error(
-      'vmem does not support Windows: its allocator (jemalloc, through tikv-jemalloc-sys) does not build ' +
-        'with MSVC. Use Linux (glibc or musl), macOS or FreeBSD, or WSL on Windows.',
-    )
-  }
-  return require('./binding.js') as typeof Binding
-}
-const binding = loadBinding()
-
-/** The hot calls, plain N-API functions the Rust side adds to the exports. */
-interface HotCalls {
-  poolMalloc(handle: number, size: number): number
-  poolCalloc(handle: number, nmemb: number, size: number): number
-  poolAlignedAlloc(handle: number, alignment: number, size: number): number
-  poolRealloc(handle: number, offset: number, size: number): number
-  poolFree(handle: number, offset: number): void
-  poolUsableSize(handle: number, offset: number): number
-}
-const hot = binding as unknown as HotCalls
-
-// Built-ins captured when this module loads. Whatever user code redefines
-// later — a property of a view (`byteLength`, `byteOffset`, ...), a prototype
-// (`Map.prototype.get`, `Array.prototype.pop`, a view's prototype chain), a
-// global (`Math.clz32`, `Uint8Array`) — the library reads the internal slots
-// of views and buffers and runs its own bookkeeping unchanged, so no trick
-// can make it free, reuse or hand out the wrong block.
-
-/** `fn` as a plain function taking its `this` first (Node.js's uncurryThis). */
-function uncurry<This, Args extends unknown[], R>(
-  fn: (this: This, ...args: Args) => R,
-): (self: This, ...args: Args) => R {
-  return Function.prototype.call.bind(fn) as unknown as (self: This, ...args: Args) => R
-}
-
-function intrinsicGetter<T>(proto: object, name: string | symbol): ((self: unknown) => T) | undefined {
-  const get = Object.getOwnPropertyDescriptor(proto, name)?.get
-  return get === undefined ? undefined : uncurry(get as (this: unknown) => T)
-}
-
-const TypedArrayPrototype: object = Object.getPrototypeOf(Uint8Array.prototype) as object
-/** The name of a typed array's class, or undefined for anything else (never throws). */
-const typedArrayTag = intrinsicGetter<string | undefined>(TypedArrayPrototype, Symbol.toStringTag)!
-/** A typed array's real byteOffset and byteLength, from its internal slots. */
-const typedArrayByteOffset = intrinsicGetter<number>(TypedArrayPrototype, 'byteOffset')!
-const typedArrayByteLength = intrinsicGetter<number>(TypedArrayPrototype, 'byteLength')!
-/** Throw a TypeError unless given a real ArrayBuffer (or SharedArrayBuffer). */
-const arrayBufferByteLength = intrinsicGetter<number>(ArrayBuffer.prototype, 'byteLength')!
-const sharedArrayBufferByteLength =
-  typeof SharedArrayBuffer === 'undefined'
-    ? undefined
-    : intrinsicGetter<number>(SharedArrayBuffer.prototype, 'byteLength')
-/** Whether a buffer can change length (absent on Node.js versions without resizable buffers). */
-const arrayBufferResizable = intrinsicGetter<boolean>(ArrayBuffer.prototype, 'resizable')
-const sharedArrayBufferGrowable =
-  typeof SharedArrayBuffer === 'undefined'
-    ? undefined
-    : intrinsicGetter<boolean>(SharedArrayBuffer.prototype, 'growable')
-
-const { ceil, clz32, floor, max, min } = Math
-const { isInteger, isSafeInteger } = Number
-const { defineProperty } = Object
-const U8 = Uint8Array
-const codePointAt = uncurry(String.prototype.codePointAt as (this: string, pos: number) => number | undefined)
-const utf8ByteLength = Buffer.byteLength
-const encodeInto = uncurry(
-  TextEncoder.prototype.encodeInto as (
-    this: InstanceType<typeof TextEncoder>,
-    s: string,
-    into: Uint8Array,
-  ) => { read: number; written: number },
-)
-const U32 = Uint32Array
-const WeakSetHas = uncurry(WeakSet.prototype.has as (this: WeakSet<object>, value: object) => boolean)
-const WeakSetAdd = uncurry(WeakSet.prototype.add as (this: WeakSet<object>, value: object) => WeakSet<object>)
-
-/**
- * A Map whose methods are the ones Map.prototype had when this module
- * loaded, as Node.js's own SafeMap: later changes to Map.prototype do not
- * reach it.
- */
-class SafeMap<K, V> extends Map<K, V> {}
-for (const key of Reflect.ownKeys(Map.prototype)) {
-  if (key !== 'constructor') {
-    defineProperty(SafeMap.prototype, key, Object.getOwnPropertyDescriptor(Map.prototype, key)!)
-  }
-}
-Object.freeze(SafeMap.prototype)
+export { VmemError, type VmemErrorCode } from './lib/errors.js'
 
 /** The smallest pool size: 14 MiB (libvmem's `VMEM_MIN_POOL`). */
 export const MIN_POOL: number = binding.MIN_POOL
@@ -132,106 +67,6 @@ export const PAGE_SIZE: number = binding.pageSizeBytes()
 export const MAJOR_VERSION: number = binding.MAJOR_VERSION
 /** The minor version of the libvmem API this package provides. */
 export const MINOR_VERSION: number = binding.MINOR_VERSION
-
-/** The errno names a {@link VmemError} carries. */
-export type VmemErrorCode =
-  'EINVAL' | 'ENOMEM' | 'ENOENT' | 'ENOTDIR' | 'EACCES' | 'ENOSPC' | 'EBUSY' | (string & {})
-
-/**
- * An error reported by the pool library: an errno name and number, and the
- * text that {@link errormsg} returns.
- *
- * @example
- * ```ts
- * try {
- *   Pool.create('/no/such/dir', MIN_POOL)
- * } catch (err) {
- *   if (err instanceof VmemError && err.code === 'ENOENT') console.log(err.message)
- * }
- * ```
- */
-export class VmemError extends Error {
-  /** The errno name, such as `'ENOMEM'`. */
-  readonly code: VmemErrorCode
-  /** The errno number, such as `12` for `ENOMEM`. */
-  readonly errno: number
-
-  /** Builds an error; the library makes these, user code rarely needs to. */
-  constructor(code: VmemErrorCode, errno: number, message: string) {
-    super(message)
-    this.name = 'VmemError'
-    this.code = code
-    this.errno = errno
-  }
-}
-
-const errnoNames = new Map<number, string>(
-  Object.entries(osConstants.errno).map(([name, errno]) => [errno, name] as const),
-)
-
-function errnoError(errno: number, message: string): VmemError {
-  return new VmemError(errnoNames.get(errno) ?? 'EUNKNOWN', errno, message)
-}
-
-/** The error of the native call that just failed on this thread. */
-function lastError(): VmemError {
-  return errnoError(binding.lastErrno(), binding.errormsg())
-}
-
-const EINVAL = osConstants.errno.EINVAL
-
-function describe(value: unknown): string {
-  if (value === null) return 'null'
-  if (value === undefined) return 'undefined'
-  if (typeof value === 'function') return `function ${value.name}`
-  if (typeof value === 'object') {
-    return `an instance of ${(value as object).constructor?.name ?? 'Object'}`
-  }
-  let shown = String(value)
-  if (typeof value === 'string') shown = `'${shown.length > 25 ? `${shown.slice(0, 25)}...` : shown}'`
-  return `type ${typeof value} (${shown})`
-}
-
-function withCode<E extends Error>(error: E, code: string): E & { code: string } {
-  Object.defineProperty(error, 'code', { value: code, enumerable: false, configurable: true, writable: true })
-  return error as E & { code: string }
-}
-
-function invalidArgType(name: string, expected: string, value: unknown): TypeError {
-  return withCode(
-    new TypeError(`The "${name}" argument must be ${expected}. Received ${describe(value)}`),
-    'ERR_INVALID_ARG_TYPE',
-  )
-}
-
-function outOfRange(name: string, range: string, value: unknown): RangeError {
-  return withCode(
-    new RangeError(`The value of "${name}" is out of range. It must be ${range}. Received ${String(value)}`),
-    'ERR_OUT_OF_RANGE',
-  )
-}
-
-/** A byte count or count: an integer from 0 to 2^53 - 1. */
-function checkCount(name: string, value: unknown): number {
-  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value)
-  if (!isSafeInteger(value) || value < 0) {
-    throw outOfRange(name, 'an integer >= 0 and <= 9007199254740991', value)
-  }
-  return value
-}
-
-function checkUint32(name: string, value: unknown): number {
-  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value)
-  if (!isInteger(value) || value < 0 || value > 0xffffffff) {
-    throw outOfRange(name, 'an integer >= 0 and <= 4294967295', value)
-  }
-  return value
-}
-
-function checkString(name: string, value: unknown): string {
-  if (typeof value !== 'string') throw invalidArgType(name, 'of type string', value)
-  return value
-}
 
 /** Statistics of one pool, in bytes unless named otherwise: the fields are documented where the native side defines them. */
 export type PoolStats = Binding.NativeStats
@@ -306,83 +141,6 @@ export function errormsg(): string {
   return binding.errormsg()
 }
 
-/** Plain ArrayBuffers that hold (or held) a region pool: never detached. */
-const pinnedRegions = new WeakSet<object>()
-
-function regionPinned(): VmemError {
-  return errnoError(EINVAL, 'this ArrayBuffer holds a vmem pool and cannot be transferred')
-}
-
-type Transfer = (this: ArrayBuffer, newLength?: number) => ArrayBuffer
-const transferMethods = ['transfer', 'transferToFixedLength'] as const
-
-/**
- * Whether `ArrayBuffer.prototype.transfer` detaches a buffer marked
- * untransferable (Node.js 22 does; 24 refuses by itself; 20 has no
- * `transfer`).
- */
-function transferIgnoresUntransferable(): boolean {
-  const transfer = (ArrayBuffer.prototype as unknown as Record<string, Transfer | undefined>).transfer
-  if (typeof transfer !== 'function') return false
-  const probe = new ArrayBuffer(8)
-  markAsUntransferable(probe)
-  try {
-    Reflect.apply(transfer, probe, [])
-    return true
-  } catch {
-    return false
-  }
-}
-
-// Where Node.js would let `transfer()` move a region's memory away from under
-// its pool (a use after free), `transfer` and `transferToFixedLength` refuse
-// the buffers that hold a pool and behave as before for every other buffer.
-if (transferIgnoresUntransferable()) {
-  const prototype = ArrayBuffer.prototype as unknown as Record<string, Transfer | undefined>
-  for (const name of transferMethods) {
-    const original = prototype[name]
-    if (typeof original !== 'function') continue
-    const guarded = {
-      [name](this: ArrayBuffer, ...args: [number?]): ArrayBuffer {
-        if (typeof this === 'object' && this !== null && WeakSetHas(pinnedRegions, this)) throw regionPinned()
-        return Reflect.apply(original, this, args) as ArrayBuffer
-      },
-    }[name]
-    defineProperty(prototype, name, { value: guarded, writable: true, enumerable: false, configurable: true })
-  }
-}
-
-/**
- * Keeps a region's ArrayBuffer from being detached while a pool lives in it,
- * and afterwards: postMessage and structuredClone refuse to transfer it, and
- * so do `transfer()` and `transferToFixedLength()`.
- */
-function pin(region: ArrayBuffer): void {
-  markAsUntransferable(region)
-  WeakSetAdd(pinnedRegions, region)
-}
-
-/** Whether `value` is a real ArrayBuffer (not a SharedArrayBuffer, not a look-alike). */
-function isArrayBuffer(value: unknown): value is ArrayBuffer {
-  try {
-    arrayBufferByteLength(value)
-    return true
-  } catch {
-    return false
-  }
-}
-
-/** Whether `value` is a real SharedArrayBuffer. */
-function isSharedArrayBuffer(value: unknown): value is SharedArrayBuffer {
-  if (sharedArrayBufferByteLength === undefined) return false
-  try {
-    sharedArrayBufferByteLength(value)
-    return true
-  } catch {
-    return false
-  }
-}
-
 /** Forgets the handles of pools collected without `delete()`. */
 const collected = new FinalizationRegistry<number>((handle) => binding.poolRelease(handle))
 const registerCollected = uncurry(
@@ -397,48 +155,6 @@ const unregisterCollected = uncurry(
   FinalizationRegistry.prototype.unregister as (this: FinalizationRegistry<number>, token: object) => boolean,
 )
 
-const poolDeleted = (): VmemError => errnoError(EINVAL, 'the pool was deleted')
-
-/** The largest class of four per doubling; larger requests round up to pages. */
-const CLASSES_MAX = 2 ** 20
-/** jemalloc's page. */
-const PAGE = binding.usableSizeFor(CLASSES_MAX + 1) - CLASSES_MAX
-
-/**
- * The usable size a pool gives a request of `size` bytes, computed here
- * because asking native code costs more than the allocation: 8, then 16,
- * 32, 48, 64, then four classes per doubling (80, 96, 112, 128, 160, …) up to
- * {@link CLASSES_MAX}, then whole pages. A test checks it against the native
- * `mallocUsableSize` for every size up to 4 KiB and many beyond.
- */
-function sizeClass(size: number): number {
-  if (size <= 8) return 8
-  if (size > CLASSES_MAX) return ceil(size / PAGE) * PAGE
-  // Small integers: shifts and masks, no floating point on the hot path.
-  const spacing = 1 << max(4, 29 - clz32(size - 1))
-  return (size + spacing - 1) & -spacing
-}
-
-/** Whether {@link sizeClass} agrees with this jemalloc; reuse is off if not. */
-const SIZE_CLASSES_MATCH = [1, 9, 17, 100, 1000, 5000, 14_337, 33_000, CLASSES_MAX, CLASSES_MAX + 1].every(
-  (size) => sizeClass(size) === binding.usableSizeFor(size),
-)
-
-/** Freed allocations kept per size class for reuse, at most this many… */
-const REUSE_PER_CLASS = 64
-/** …and at most this share of the pool, or this many bytes, in all. */
-const REUSE_POOL_SHARE = 1 / 32
-const REUSE_MAX_BYTES = 16 * 1024 * 1024
-const F64 = Float64Array
-
-/**
- * Offsets kept for reuse in one size class: a fixed stack in a typed array,
- * which no prototype change reaches (an Array's `pop` could be replaced).
- */
-class OffsetStack {
-  readonly offsets = new F64(REUSE_PER_CLASS)
-  count = 0
-}
 const utf8 = new TextEncoder()
 
 /**
@@ -480,15 +196,8 @@ export class Pool {
    */
   readonly #live = new SafeMap<number, PoolView | null>()
   readonly #size: number
-  /**
-   * Offsets of freed allocations by size class, still allocated natively:
-   * a `malloc` of the same class takes one back without crossing into
-   * native code, which costs more than the allocation itself. Emptied
-   * before anything that must see them freed (stats, out of memory).
-   */
-  readonly #reuse = new SafeMap<number, OffsetStack>()
-  #reuseBytes = 0
-  readonly #reuseLimit: number
+  /** Freed allocations kept for the next malloc of their class (see ReuseLists). */
+  readonly #reuse: ReuseLists
 
   private constructor(handle: number) {
     let memory: ArrayBuffer
@@ -497,7 +206,7 @@ export class Pool {
     } catch (err) {
       binding.poolDelete(handle, null)
       throw errnoError(
-        osConstants.errno.ENOMEM,
+        ENOMEM,
         `cannot map the pool into JavaScript (${(err as Error).message}); ` +
           'Node.js 20 limits an ArrayBuffer to 4 GiB, Node.js 22 and newer do not',
       )
@@ -509,7 +218,7 @@ export class Pool {
     this.#handle = handle
     this.#memory = memory
     this.#size = memory.byteLength
-    this.#reuseLimit = SIZE_CLASSES_MATCH ? min(REUSE_MAX_BYTES, floor(this.#size * REUSE_POOL_SHARE)) : 0
+    this.#reuse = new ReuseLists(this.#size)
     registerCollected(collected, this, handle, this)
   }
 
@@ -592,25 +301,21 @@ export class Pool {
 
   /** Natively frees every allocation kept for reuse. */
   #releaseReused(handle: number): void {
-    if (this.#reuseBytes === 0) return
-    // forEach, not for-of: a Map iterator's `next` can be replaced.
-    this.#reuse.forEach((kept) => {
-      while (kept.count > 0) {
-        const offset = kept.offsets[--kept.count] as number
-        this.#live.delete(offset)
-        hot.poolFree(handle, offset)
-      }
+    this.#reuse.drain((offset) => {
+      this.#live.delete(offset)
+      hot.poolFree(handle, offset)
     })
-    this.#reuseBytes = 0
   }
 
   /**
-   * Runs a native allocation; when the pool is full and allocations are
-   * kept for reuse, frees them and tries once more.
+   * Runs a native allocation: the one place that decides to give memory
+   * back and retry. The core already gives back every thread's native caches
+   * and retries before it fails, so only what JavaScript keeps is left: when
+   * that is anything, it goes back and the allocation runs once more.
    */
   #allocate(handle: number, allocate: () => number): number {
     const offset = allocate()
-    if (offset >= 0 || this.#reuseBytes === 0) return offset
+    if (offset >= 0 || this.#reuse.empty) return offset
     this.#releaseReused(handle)
     return allocate()
   }
@@ -660,12 +365,8 @@ export class Pool {
   malloc(size: number): Uint8Array {
     const handle = this.#use()
     checkCount('size', size)
-    const sizeOfClass = sizeClass(size)
-    const kept = this.#reuse.get(sizeOfClass)
-    if (kept !== undefined && kept.count > 0) {
-      this.#reuseBytes -= sizeOfClass
-      return this.#view(kept.offsets[--kept.count] as number, size)
-    }
+    const kept = this.#reuse.take(classOf(size))
+    if (kept >= 0) return this.#view(kept, size)
     return this.#view(
       this.#allocate(handle, () => hot.poolMalloc(handle, size)),
       size,
@@ -684,7 +385,7 @@ export class Pool {
     checkCount('size', size)
     const total = nmemb * size
     if (!isSafeInteger(total)) {
-      throw errnoError(osConstants.errno.ENOMEM, `calloc size ${nmemb} * ${size} overflows`)
+      throw errnoError(ENOMEM, `calloc size ${nmemb} * ${size} overflows`)
     }
     return this.#view(
       this.#allocate(handle, () => hot.poolCalloc(handle, nmemb, size)),
@@ -751,16 +452,9 @@ export class Pool {
     // from alignedAlloc may be larger than its class, never smaller.
     // The length from the view's internal slot: a `byteLength` property user
     // code defined on the view (or its prototype chain) never counts.
-    const sizeOfClass = sizeClass(typedArrayByteLength(view))
-    if (this.#reuseBytes + sizeOfClass <= this.#reuseLimit) {
-      let kept = this.#reuse.get(sizeOfClass)
-      if (kept === undefined) this.#reuse.set(sizeOfClass, (kept = new OffsetStack()))
-      if (kept.count < REUSE_PER_CLASS) {
-        this.#live.set(offset, null)
-        kept.offsets[kept.count++] = offset
-        this.#reuseBytes += sizeOfClass
-        return
-      }
+    if (this.#reuse.keep(classOf(typedArrayByteLength(view)), offset)) {
+      this.#live.set(offset, null)
+      return
     }
     this.#live.delete(offset)
     hot.poolFree(handle, offset)
@@ -826,10 +520,25 @@ export class Pool {
     return result === 1
   }
 
-  /** A snapshot of the pool's statistics. */
-  stats(): PoolStats {
+  /**
+   * Gives back every block this thread keeps for this pool — the lists
+   * JavaScript keeps for reuse, the core's front cache and jemalloc's
+   * thread cache — so that {@link Pool.stats} and other threads see them
+   * free. Nothing else flushes: call it before reading statistics that
+   * must count only live blocks.
+   */
+  flush(): void {
     const handle = this.#use()
     this.#releaseReused(handle)
+    binding.poolFlush(handle)
+  }
+
+  /**
+   * A snapshot of the pool's statistics. It gives nothing back: blocks this
+   * thread keeps for reuse count as allocated until {@link Pool.flush}.
+   */
+  stats(): PoolStats {
+    const handle = this.#use()
     const stats = binding.poolStats(handle)
     if (stats === null) throw poolDeleted()
     return stats
@@ -844,7 +553,6 @@ export class Pool {
   statsPrint(opts: string = ''): void {
     const handle = this.#use()
     checkString('opts', opts)
-    this.#releaseReused(handle)
     const text = binding.poolStatsText(handle, opts)
     if (printFunction !== null) printFunction(text)
     else binding.printDefault(text)
@@ -860,8 +568,7 @@ export class Pool {
     if (handle < 0) return
     this.#handle = -1
     this.#live.clear()
-    this.#reuse.clear()
-    this.#reuseBytes = 0
+    this.#reuse.drain(() => {})
     unregisterCollected(collected, this)
     binding.poolDelete(handle, this.#memory)
     this.#memory = null

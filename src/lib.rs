@@ -57,6 +57,23 @@ pub fn usable_size_for(size: f64) -> f64 {
     vmem::usable_size_for(size as usize) as f64
 }
 
+/// The core's size classes (`vmem::size_classes`), handed to JavaScript
+/// once so that its reuse lists sort blocks by the same table.
+#[napi(object)]
+pub struct NativeSizeClasses {
+    /// Every class size the front cache serves, ascending.
+    pub classes: Vec<u32>,
+    /// jemalloc's page size.
+    pub page: u32,
+}
+
+/// The size classes of `vmem::size_classes`.
+#[napi]
+pub fn size_classes() -> NativeSizeClasses {
+    let table = vmem::size_classes();
+    NativeSizeClasses { classes: table.classes.iter().map(|&size| size as u32).collect(), page: table.page as u32 }
+}
+
 /// Prints through the library's default print function (`VMEM_LOG_FILE` or
 /// stderr).
 #[napi]
@@ -244,6 +261,14 @@ pub fn pool_stats(handle: u32) -> Option<NativeStats> {
 #[napi]
 pub fn pool_stats_text(handle: u32, opts: String) -> String {
     handles::get(handle).and_then(|slot| slot.with(|pool| pool.stats_text(&opts))).unwrap_or_default()
+}
+
+/// Gives back what the calling thread caches for the pool (`Pool::flush`).
+#[napi]
+pub fn pool_flush(handle: u32) {
+    if let Some(slot) = handles::get(handle) {
+        slot.with(Pool::flush);
+    }
 }
 
 /// Returns the pages of freed memory to the file system now.

@@ -54,6 +54,20 @@ pub struct Pool {
 }
 
 impl Pool {
+    /// The pool's process-unique id: ids count up from 1 and are never
+    /// reused, so an id names one pool for the life of the process.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Gives back every block the calling thread caches for this pool (its
+    /// front cache and jemalloc's thread cache) to the pool's arena, so
+    /// that statistics and other threads see them free. Other threads'
+    /// caches are theirs to flush.
+    pub fn flush(&self) {
+        self.caches.flush_current_thread();
+    }
+
     /// The first byte of the pool's memory.
     pub fn base(&self) -> *mut u8 {
         self.base as *mut u8
