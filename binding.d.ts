@@ -9,6 +9,12 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/**
+ * A handle on this thread of the shared pool with this id
+ * (`SharedPool::attach`), or -1 (`EINVAL` reported) when that pool is gone.
+ */
+export declare function attachPool(id: number): number
+
 /** `vmem_check_version`: null when API `major.minor` is provided. */
 export declare function checkVersion(major: number, minor: number): string | null
 
@@ -113,6 +119,13 @@ export declare function poolPurge(handle: number): void
  * `delete()`: the memory goes once its ArrayBuffer is collected too.
  */
 export declare function poolRelease(handle: number): void
+
+/**
+ * Lists the pool of `handle` for other threads (`SharedPool::share`): its
+ * id, or -1 (`EINVAL` reported) when the pool lives in a region buffer,
+ * which belongs to this thread.
+ */
+export declare function poolShare(handle: number): number
 
 export declare function poolStats(handle: number): NativeStats | null
 

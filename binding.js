@@ -835,6 +835,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.attachPool = nativeBinding.attachPool
 module.exports.checkVersion = nativeBinding.checkVersion
 module.exports.createPool = nativeBinding.createPool
 module.exports.createPoolInRegion = nativeBinding.createPoolInRegion
@@ -850,6 +851,7 @@ module.exports.poolFlush = nativeBinding.poolFlush
 module.exports.poolMemory = nativeBinding.poolMemory
 module.exports.poolPurge = nativeBinding.poolPurge
 module.exports.poolRelease = nativeBinding.poolRelease
+module.exports.poolShare = nativeBinding.poolShare
 module.exports.poolStats = nativeBinding.poolStats
 module.exports.poolStatsText = nativeBinding.poolStatsText
 module.exports.printDefault = nativeBinding.printDefault

@@ -51,8 +51,10 @@ import {
   utf8ByteLength,
 } from './lib/intrinsics.js'
 import { isArrayBuffer, isSharedArrayBuffer, pin } from './lib/regions.js'
+import { tokenPoolId, type PoolToken } from './lib/tokens.js'
 
 export { VmemError, type VmemErrorCode } from './lib/errors.js'
+export type { PoolToken } from './lib/tokens.js'
 
 /** The smallest pool size: 14 MiB (libvmem's `VMEM_MIN_POOL`). */
 export const MIN_POOL: number = binding.MIN_POOL
@@ -290,6 +292,44 @@ export class Pool {
     const handle = binding.createPoolInRegion(new U8(region), region)
     if (handle < 0) throw lastError()
     if (!shared) pin(region as ArrayBuffer)
+    return new Pool(handle)
+  }
+
+  /**
+   * A token for this pool that any thread of this process — a worker
+   * included — passes to {@link Pool.attach} for a handle of its own: post
+   * it with `postMessage` (it is a plain object). Each handle allocates and
+   * frees on its own thread; the pool lives until its last handle is
+   * deleted or collected.
+   *
+   * @throws {@link VmemError} `EINVAL` for a pool made by
+   * {@link Pool.createInRegion}: its buffer belongs to this thread.
+   *
+   * @example
+   * ```ts
+   * const worker = new Worker('./worker.js')
+   * worker.postMessage(pool.share())
+   * // in the worker: parentPort.once('message', (token) => { const pool = Pool.attach(token) })
+   * ```
+   */
+  share(): PoolToken {
+    const poolId = binding.poolShare(this.#use())
+    if (poolId < 0) throw lastError()
+    return { poolId, pid: process.pid }
+  }
+
+  /**
+   * This thread's handle of the pool a {@link Pool.share} token names. The
+   * handle is a `Pool` like any other; its {@link Pool.delete} ends this
+   * handle only.
+   *
+   * @throws {@link VmemError} `EINVAL` when the pool is gone (every handle
+   * deleted or collected) or `token` is not a token of this process.
+   * @throws TypeError (`ERR_INVALID_ARG_TYPE`) when `token` is not an object.
+   */
+  static attach(token: PoolToken): Pool {
+    const handle = binding.attachPool(tokenPoolId(token))
+    if (handle < 0) throw lastError()
     return new Pool(handle)
   }
 
@@ -559,9 +599,11 @@ export class Pool {
   }
 
   /**
-   * Releases the pool (libvmem's `vmem_delete`); its file space goes back to
-   * the file system. Every view of the pool then reads as length 0 and every
-   * method throws. Calling it again does nothing.
+   * Releases this handle of the pool (libvmem's `vmem_delete`): every view
+   * this handle made then reads as length 0 and every method throws. When it
+   * was the pool's last handle (see {@link Pool.share}), the pool goes and
+   * its file space goes back to the file system; otherwise the pool lives on
+   * for the other handles. Calling it again does nothing.
    */
   delete(): void {
     const handle = this.#handle

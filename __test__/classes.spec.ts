@@ -28,7 +28,7 @@ test('a JavaScript class is what a real block of that size gets', (t) => {
   using pool = Pool.create('/dev/shm', POOL_64M)
   for (let size = 1; size <= CLASS_MAX; size = Math.ceil(size * 1.07) + 1) {
     const view = pool.malloc(size)
-    t.is(pool.mallocUsableSize(view), CLASS_SIZES[classOf(size)], `size ${size}`)
+    t.is(pool.mallocUsableSize(view), CLASS_SIZES[classOf(size)] as number, `size ${size}`)
     pool.free(view)
   }
 })

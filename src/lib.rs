@@ -21,7 +21,7 @@ use napi::bindgen_prelude::{ArrayBuffer, Function, Object, Uint8ArraySlice};
 use napi::threadsafe_function::ThreadsafeFunctionCallMode;
 use napi::{Env, JsValue, Result, Status};
 use napi_derive::napi;
-use vmem::Pool;
+use vmem::{Pool, SharedPool};
 
 use handles::PoolSlot;
 
@@ -108,7 +108,7 @@ pub const MINOR_VERSION: u32 = vmem::MINOR_VERSION;
 
 fn register(result: vmem::Result<Pool>, region: Option<handles::RegionRef>) -> i32 {
     match result {
-        Ok(pool) => handles::insert(pool, region) as i32,
+        Ok(pool) => handles::insert(SharedPool::new(pool), region) as i32,
         Err(err) => {
             failed(err);
             -1
@@ -120,6 +120,33 @@ fn register(result: vmem::Result<Pool>, region: Option<handles::RegionRef>) -> i
 #[napi]
 pub fn create_pool(dir: String, size: f64) -> i32 {
     register(Pool::create(dir, size as usize), None)
+}
+
+/// Lists the pool of `handle` for other threads (`SharedPool::share`): its
+/// id, or -1 (`EINVAL` reported) when the pool lives in a region buffer,
+/// which belongs to this thread.
+#[napi]
+pub fn pool_share(handle: u32) -> f64 {
+    match handles::get(handle).and_then(|slot| slot.share()) {
+        Some(id) => id as f64,
+        None => failed(
+            vmem::Error::new(
+                libc::EINVAL,
+                "a pool made in a region cannot be shared: its buffer belongs to the thread that made it",
+            )
+            .report(),
+        ),
+    }
+}
+
+/// A handle on this thread of the shared pool with this id
+/// (`SharedPool::attach`), or -1 (`EINVAL` reported) when that pool is gone.
+#[napi]
+pub fn attach_pool(id: f64) -> i32 {
+    match SharedPool::attach(id as u64) {
+        Ok(pool) => handles::insert(pool, None) as i32,
+        Err(err) => failed(err) as i32,
+    }
 }
 
 /// The system's page size: a region pool starts on a page boundary.

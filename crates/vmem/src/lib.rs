@@ -18,6 +18,7 @@ mod mapping;
 mod pagemap;
 mod pool;
 mod registry;
+mod shares;
 mod sizeclass;
 mod space;
 mod stats;
