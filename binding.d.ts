@@ -106,6 +106,12 @@ export declare function poolDelete(handle: number, memory?: ArrayBuffer | undefi
 export declare function poolFlush(handle: number): void
 
 /**
+ * Frees the listed block at `offset` of this generation: 0, or -1
+ * (`EINVAL`) when it is not live.
+ */
+export declare function poolFreeRef(handle: number, offset: number, generation: number): number
+
+/**
  * The pool's memory as one external ArrayBuffer (zero copy). Fails on
  * Node.js versions whose ArrayBuffers stop at 4 GiB.
  */
@@ -113,6 +119,26 @@ export declare function poolMemory(handle: number): ArrayBuffer
 
 /** Returns the pages of freed memory to the file system now. */
 export declare function poolPurge(handle: number): void
+
+/**
+ * Resizes the listed block at `offset` of this generation to `size` (at
+ * least 1) bytes: the new block's offset, or -1 (`EINVAL` when it is not
+ * live, `ENOMEM` when the pool is full; the block is then untouched).
+ */
+export declare function poolReallocRef(handle: number, offset: number, generation: number, size: number): number
+
+/**
+ * Lists the live block at `offset` for sharing (`Pool::ref_block`): its
+ * generation. The TypeScript layer passes only offsets of live blocks of
+ * this pool that it has not freed through `poolFree`.
+ */
+export declare function poolRef(handle: number, offset: number): number
+
+/**
+ * The usable size of the listed block at `offset` of this generation, or
+ * -1 (`EINVAL`) when it is not live.
+ */
+export declare function poolRefUsableSize(handle: number, offset: number, generation: number): number
 
 /**
  * Forgets a handle whose JavaScript object was collected without

@@ -51,10 +51,10 @@ import {
   utf8ByteLength,
 } from './lib/intrinsics.js'
 import { isArrayBuffer, isSharedArrayBuffer, pin } from './lib/regions.js'
-import { tokenPoolId, type PoolToken } from './lib/tokens.js'
+import { readBlockRef, SharedBlock, tokenPoolId, type BlockRef, type PoolToken } from './lib/tokens.js'
 
 export { VmemError, type VmemErrorCode } from './lib/errors.js'
-export type { PoolToken } from './lib/tokens.js'
+export type { BlockRef, PoolToken } from './lib/tokens.js'
 
 /** The smallest pool size: 14 MiB (libvmem's `VMEM_MIN_POOL`). */
 export const MIN_POOL: number = binding.MIN_POOL
@@ -194,9 +194,12 @@ export class Pool {
    * Live allocations by offset: the only views `free` & co. accept. An
    * offset kept for reuse maps to `null` rather than being deleted: V8
    * shrinks and regrows a Map on every delete-then-set of its last entries,
-   * which made a malloc/free pair 3× slower.
+   * which made a malloc/free pair 3× slower. A block known by reference
+   * (see {@link Pool.ref}) maps to a SharedBlock holding its view.
    */
-  readonly #live = new SafeMap<number, PoolView | null>()
+  readonly #live = new SafeMap<number, PoolView | SharedBlock<PoolView> | null>()
+  /** The generation of the view {@link Pool.#liveOffset} found last, -1 when not shared. */
+  #shared = -1
   readonly #size: number
   /** Freed allocations kept for the next malloc of their class (see ReuseLists). */
   readonly #reuse: ReuseLists
@@ -375,13 +378,98 @@ export class Pool {
     // Identity with the view handed out: a subarray, a copy, a freed view or
     // another pool's view is never that object.
     const offset = typedArrayByteOffset(view)
-    if (this.#live.get(offset) !== view) {
-      throw errnoError(
-        EINVAL,
-        `${name} is not a live allocation of this pool (freed already, a subarray, or not from this pool)`,
-      )
+    const entry = this.#live.get(offset)
+    if (entry === view) {
+      this.#shared = -1
+      return offset
     }
-    return offset
+    if (entry instanceof SharedBlock && entry.view === view) {
+      this.#shared = entry.generation
+      return offset
+    }
+    throw errnoError(
+      EINVAL,
+      `${name} is not a live allocation of this pool (freed already, a subarray, or not from this pool)`,
+    )
+  }
+
+  /**
+   * Frees a block known by reference, through the core's block table:
+   * `EINVAL` when another thread freed it first.
+   */
+  #freeShared(handle: number, offset: number, generation: number): void {
+    this.#live.delete(offset)
+    if (binding.poolFreeRef(handle, offset, generation) < 0) throw lastError()
+  }
+
+  /** The error of a native call on a block known by reference; it forgets the view if the block is gone. */
+  #sharedFailed(offset: number): VmemError {
+    const error = lastError()
+    if (error.errno === EINVAL) this.#live.delete(offset)
+    return error
+  }
+
+  /**
+   * A plain description of a live block — `{ offset, length, generation }`
+   * — that `postMessage` copies as is: any thread with a handle of this pool
+   * (see {@link Pool.share}) gets its own view of the block with
+   * {@link Pool.view}, and may free it. A block is freed once, from any
+   * thread: later frees of it, from any thread, throw `EINVAL`. The threads
+   * must agree who writes and frees when; a view of a block freed elsewhere
+   * still reads and writes the pool's memory.
+   *
+   * @throws {@link VmemError} `EINVAL` when `view` is not a live allocation
+   * of this handle.
+   *
+   * @example
+   * ```ts
+   * const block = pool.malloc(64)
+   * worker.postMessage(pool.ref(block))
+   * // in the worker: const view = pool.view(ref); ...; pool.free(view)
+   * ```
+   */
+  ref(view: PoolView): BlockRef {
+    const handle = this.#use()
+    const offset = this.#liveOffset(view, 'view')
+    let generation = this.#shared
+    if (generation < 0) {
+      generation = binding.poolRef(handle, offset)
+      if (generation < 0) throw lastError()
+      this.#live.set(offset, new SharedBlock<PoolView>(view, generation))
+    }
+    return { offset, length: typedArrayByteLength(view), generation }
+  }
+
+  /**
+   * This thread's view of the block a {@link Pool.ref} describes: a
+   * `Uint8Array` of `ref.length` bytes that `free`, `realloc` and
+   * `mallocUsableSize` accept. The same view each time for one block.
+   *
+   * @throws {@link VmemError} `EINVAL` when the block was freed (by any
+   * thread), `ref` names no live block of this pool, or its length exceeds
+   * the block.
+   * @throws TypeError (`ERR_INVALID_ARG_TYPE`) when `ref` is not an object.
+   */
+  view(ref: BlockRef): Uint8Array {
+    const handle = this.#use()
+    const { offset, length, generation } = readBlockRef(ref)
+    const entry = this.#live.get(offset)
+    if (
+      entry instanceof SharedBlock &&
+      entry.generation === generation &&
+      typedArrayTag(entry.view) === 'Uint8Array' &&
+      typedArrayByteLength(entry.view) === length
+    ) {
+      return entry.view as Uint8Array
+    }
+    const usable = binding.poolRefUsableSize(handle, offset, generation)
+    if (usable < 0) throw lastError()
+    if (length > usable) {
+      throw errnoError(EINVAL, `ref length ${length} exceeds the block's ${usable} usable bytes`)
+    }
+    const view = new U8(this.#memory as ArrayBuffer, offset, length)
+    this.#live.set(offset, new SharedBlock<PoolView>(view, generation))
+    return view
   }
 
   /** The size of the pool's memory in bytes (0 once deleted). */
@@ -467,12 +555,27 @@ export class Pool {
     checkCount('size', size)
     if (view === null) return this.malloc(size)
     const offset = this.#liveOffset(view, 'view')
+    const generation = this.#shared
     if (size === 0) {
+      if (generation >= 0) {
+        this.#freeShared(handle, offset, generation)
+        return null
+      }
       this.#live.delete(offset)
       hot.poolFree(handle, offset)
       return null
     }
-    const moved = this.#allocate(handle, () => hot.poolRealloc(handle, offset, size))
+    let moved: number
+    if (generation >= 0) {
+      moved = binding.poolReallocRef(handle, offset, generation, size)
+      if (moved < 0 && binding.lastErrno() === EINVAL) throw this.#sharedFailed(offset)
+      if (moved < 0 && !this.#reuse.empty) {
+        this.#releaseReused(handle)
+        moved = binding.poolReallocRef(handle, offset, generation, size)
+      }
+    } else {
+      moved = this.#allocate(handle, () => hot.poolRealloc(handle, offset, size))
+    }
     if (moved < 0) throw lastError()
     this.#live.delete(offset)
     return this.#view(moved, size)
@@ -488,6 +591,7 @@ export class Pool {
     const handle = this.#use()
     if (view === null) return
     const offset = this.#liveOffset(view, 'view')
+    if (this.#shared >= 0) return this.#freeShared(handle, offset, this.#shared)
     // Kept for the next malloc of its class when there is room; an object
     // from alignedAlloc may be larger than its class, never smaller.
     // The length from the view's internal slot: a `byteLength` property user
@@ -506,7 +610,11 @@ export class Pool {
    */
   mallocUsableSize(view: PoolView): number {
     const handle = this.#use()
-    return hot.poolUsableSize(handle, this.#liveOffset(view, 'view'))
+    const offset = this.#liveOffset(view, 'view')
+    if (this.#shared < 0) return hot.poolUsableSize(handle, offset)
+    const usable = binding.poolRefUsableSize(handle, offset, this.#shared)
+    if (usable < 0) throw this.#sharedFailed(offset)
+    return usable
   }
 
   /**

@@ -53,3 +53,47 @@ export function tokenPoolId(token: unknown): number {
   if (pid !== process.pid) throw notAToken(`made in process ${pid}`)
   return poolId
 }
+
+/**
+ * What {@link Pool.ref} returns: a plain, cloneable description of a live
+ * block — its place in the pool and its generation, which names this
+ * incarnation of the block (a later block at the same offset has another).
+ * Any thread with a handle of the pool turns it into a view with
+ * {@link Pool.view}.
+ */
+export interface BlockRef {
+  /** Bytes from the start of the pool. */
+  readonly offset: number
+  /** The view's length in bytes. */
+  readonly length: number
+  /** This incarnation of the block: process-unique, never reused. */
+  readonly generation: number
+}
+
+/** A ref's fields, after checking its shape (own numeric data properties). */
+export function readBlockRef(ref: unknown): BlockRef {
+  if (typeof ref !== 'object' || ref === null) throw invalidArgType('ref', 'of type object', ref)
+  const offset = ownCount(ref, 'offset')
+  const length = ownCount(ref, 'length')
+  const generation = ownCount(ref, 'generation')
+  if (offset === undefined || length === undefined || generation === undefined) {
+    throw errnoError(
+      EINVAL,
+      'not a block reference (no numeric offset, length and generation data properties): pass what pool.ref() returned',
+    )
+  }
+  return { offset, length, generation }
+}
+
+/**
+ * A block this thread's handle knows by reference: its view here and its
+ * generation. Its frees go through the core's block table, so that of all
+ * the threads holding it exactly one frees it.
+ */
+export class SharedBlock<View> {
+  /** @param view - this handle's view of the block; @param generation - the block's generation. */
+  constructor(
+    readonly view: View,
+    readonly generation: number,
+  ) {}
+}

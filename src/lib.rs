@@ -11,6 +11,7 @@
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
+mod blocks;
 mod handles;
 mod hot;
 
@@ -28,7 +29,7 @@ use handles::PoolSlot;
 /// Gives the offset that means "failed". `err` is already reported: the
 /// core records every error it returns, in the one store `lastErrno` and
 /// `errormsg` read.
-fn failed(_reported: vmem::Error) -> f64 {
+pub(crate) fn failed(_reported: vmem::Error) -> f64 {
     -1.0
 }
 

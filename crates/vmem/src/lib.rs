@@ -7,6 +7,7 @@ use std::ffi::{CStr, CString};
 mod alloc_api;
 mod arena;
 mod barrier;
+mod blocks;
 mod ctl;
 mod error;
 #[doc(hidden)]

@@ -10,6 +10,7 @@ mod strings;
 use std::ptr::{self, NonNull};
 
 use crate::arena::Arena;
+use crate::blocks::BlockTable;
 use crate::ctl;
 use crate::error::{Error, Result};
 use crate::log::{self, Level};
@@ -49,6 +50,8 @@ pub struct Pool {
     base: usize,
     len: usize,
     caches: PoolCaches,
+    /// Blocks listed for sharing between threads (see `blocks.rs`).
+    blocks: BlockTable,
     /// Declared last: dropped after the caches are gone, and it unmaps.
     arena: Arena,
 }
@@ -66,6 +69,11 @@ impl Pool {
     /// caches are theirs to flush.
     pub fn flush(&self) {
         self.caches.flush_current_thread();
+    }
+
+    /// The blocks listed for sharing between threads.
+    pub(crate) fn blocks(&self) -> &BlockTable {
+        &self.blocks
     }
 
     /// The first byte of the pool's memory.
