@@ -11,7 +11,7 @@
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
-mod blocks;
+pub mod blocks;
 mod handles;
 mod hot;
 
