@@ -21,6 +21,14 @@
  */
 
 import { binding, hot, type Binding } from './lib/binding.js'
+import {
+  BUFFER,
+  kindOf,
+  kindOfView,
+  type PoolArray,
+  type PoolArrayConstructor,
+  type ViewKind,
+} from './lib/arrays.js'
 import { classOf, ReuseLists } from './lib/classes.js'
 import {
   checkCount,
@@ -31,6 +39,7 @@ import {
   errnoError,
   invalidArgType,
   lastError,
+  outOfRange,
   poolDeleted,
   VmemError,
   withCode,
@@ -55,6 +64,7 @@ import { readBlockRef, SharedBlock, tokenPoolId, type BlockRef, type PoolToken }
 
 export { VmemError, type VmemErrorCode } from './lib/errors.js'
 export type { BlockRef, PoolToken } from './lib/tokens.js'
+export type { PoolArray, PoolArrayConstructor } from './lib/arrays.js'
 
 /** The smallest pool size: 14 MiB (libvmem's `VMEM_MIN_POOL`). */
 export const MIN_POOL: number = binding.MIN_POOL
@@ -73,8 +83,12 @@ export const MINOR_VERSION: number = binding.MINOR_VERSION
 /** Statistics of one pool, in bytes unless named otherwise: the fields are documented where the native side defines them. */
 export type PoolStats = Binding.NativeStats
 
-/** A view that a pool handed out: what `malloc` & co. return. */
-export type PoolView = Uint8Array | Uint32Array
+/**
+ * A view that a pool handed out: what `malloc` & co. return — a
+ * `Uint8Array`, a `Uint32Array` from `wcsdup`, any typed array from
+ * `allocArray`, a `Buffer` from `allocBuffer`.
+ */
+export type PoolView = PoolArray
 
 /** Where the library prints: statistics and log lines. */
 export interface Funcs {
@@ -370,6 +384,64 @@ export class Pool {
     return view
   }
 
+  /** A live view of `kind` over `bytes` bytes at `offset` (a failed allocation's -1 throws). */
+  #viewOf(kind: ViewKind, offset: number, bytes: number): PoolArray {
+    if (offset < 0) throw lastError()
+    const view = kind.make(this.#memory as ArrayBuffer, offset, bytes)
+    this.#live.set(offset, view)
+    return view
+  }
+
+  /** A block of `bytes` bytes for a view of `kind`, from the reuse lists or natively. */
+  #allocView(kind: ViewKind, bytes: number): PoolArray {
+    const handle = this.#use()
+    if (!isSafeInteger(bytes)) throw errnoError(ENOMEM, `cannot allocate ${bytes} bytes`)
+    const kept = this.#reuse.take(classOf(bytes))
+    if (kept >= 0) return this.#viewOf(kind, kept, bytes)
+    return this.#viewOf(
+      kind,
+      this.#allocate(handle, () => hot.poolMalloc(handle, bytes)),
+      bytes,
+    )
+  }
+
+  /**
+   * Allocates a typed array of `count` elements of `Ctor` (Float64Array,
+   * Int32Array, BigInt64Array, …) over pool memory, aligned to its element
+   * size (every block is aligned to 8 bytes at least). The contents are not
+   * zeroed. `free`, `realloc` (which keeps the class; sizes in bytes) and
+   * `mallocUsableSize` take it like any view, and `ref` describes it.
+   *
+   * @throws {@link VmemError} `ENOMEM` when the pool is full.
+   * @throws TypeError (`ERR_INVALID_ARG_TYPE`) when `Ctor` is not a typed array class.
+   *
+   * @example
+   * ```ts
+   * const samples = pool.allocArray(Float64Array, 1024)
+   * samples.fill(0.5)
+   * pool.free(samples)
+   * ```
+   */
+  allocArray<C extends PoolArrayConstructor>(Ctor: C, count: number): InstanceType<C> {
+    this.#use()
+    const kind = kindOf(Ctor)
+    checkCount('count', count)
+    return this.#allocView(kind, count * kind.bytesPerElement) as InstanceType<C>
+  }
+
+  /**
+   * Allocates a Node.js `Buffer` of `size` bytes over pool memory (not
+   * zeroed). `free`, `realloc` (which returns a Buffer) and
+   * `mallocUsableSize` take it like any view.
+   *
+   * @throws {@link VmemError} `ENOMEM` when the pool is full.
+   */
+  allocBuffer(size: number): Buffer {
+    this.#use()
+    checkCount('size', size)
+    return this.#allocView(BUFFER, size) as Buffer
+  }
+
   /** The offset of `view` if it is a live allocation of this pool. */
   #liveOffset(view: unknown, name: string): number {
     // Typed arrays only (a Proxy, a DataView or a look-alike is refused), and
@@ -550,12 +622,20 @@ export class Pool {
    * @throws {@link VmemError} `ENOMEM`; `EINVAL` when `view` is not a live
    * allocation of this pool.
    */
-  realloc(view: PoolView | null, size: number): Uint8Array | null {
+  realloc(view: null, size: number): Uint8Array
+  realloc<V extends PoolView>(view: V, size: number): V | null
+  realloc<V extends PoolView>(view: V | null, size: number): V | null
+  realloc<V extends PoolView>(view: V | null, size: number): V | null {
     const handle = this.#use()
     checkCount('size', size)
-    if (view === null) return this.malloc(size)
+    if (view === null) return this.malloc(size) as V
     const offset = this.#liveOffset(view, 'view')
     const generation = this.#shared
+    // The same class of view back (a Float64Array stays one, a Buffer a Buffer).
+    const kind = kindOfView(view)
+    if (size % kind.bytesPerElement !== 0) {
+      throw outOfRange('size', `a multiple of ${kind.bytesPerElement}, the view's element size`, size)
+    }
     if (size === 0) {
       if (generation >= 0) {
         this.#freeShared(handle, offset, generation)
@@ -578,7 +658,7 @@ export class Pool {
     }
     if (moved < 0) throw lastError()
     this.#live.delete(offset)
-    return this.#view(moved, size)
+    return this.#viewOf(kind, moved, size) as V
   }
 
   /**
