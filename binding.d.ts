@@ -22,6 +22,12 @@ export declare function checkVersion(major: number, minor: number): string | nul
 export declare function createPool(dir: string, size: number): number
 
 /**
+ * `vmem_create` on libuv's thread pool: resolves to the handle, or to -1
+ * and the error.
+ */
+export declare function createPoolAsync(dir: string, size: number): Promise<NativeCreated>
+
+/**
  * `vmem_create_in_region` over the page-aligned interior of `region` that
  * starts past its first byte (so the pool's ArrayBuffer never starts where
  * the caller's does); a handle, or -1 on failure. Refuses (`EBUSY`) memory
@@ -48,6 +54,19 @@ export declare const MIN_POOL: number
 
 /** `VMEM_MINOR_VERSION`. */
 export declare const MINOR_VERSION: number
+
+/**
+ * What `createPoolAsync` resolves to: a handle, or -1 with the error
+ * (carried here: the core recorded it on the thread that did the work).
+ */
+export interface NativeCreated {
+  /** The pool's handle on this thread, or -1. */
+  handle: number
+  /** The errno when `handle` is -1, else 0. */
+  errno: number
+  /** The error message when `handle` is -1, else empty. */
+  message: string
+}
 
 /**
  * The core's size classes (`vmem::size_classes`), handed to JavaScript
@@ -101,6 +120,13 @@ export declare function poolCheck(handle: number): number
  * the pool stays until the ArrayBuffer that holds it is collected.
  */
 export declare function poolDelete(handle: number, memory?: ArrayBuffer | undefined | null): void
+
+/**
+ * `pool_delete` with the pool dropped on libuv's thread pool: the
+ * ArrayBuffer is detached now, on this thread, so every view reads as
+ * length 0 before the promise settles. A region pool is dropped now.
+ */
+export declare function poolDeleteAsync(handle: number, memory?: ArrayBuffer | undefined | null): Promise<void>
 
 /** Gives back what the calling thread caches for the pool (`Pool::flush`). */
 export declare function poolFlush(handle: number): void

@@ -261,6 +261,25 @@ export class Pool {
   }
 
   /**
+   * {@link Pool.create} with the file work (reserving `size` bytes: ~250 ms
+   * for 1 GiB on tmpfs) on libuv's thread pool rather than the event loop.
+   * Rejects with the same errors as `create` throws.
+   *
+   * @example
+   * ```ts
+   * const pool = await Pool.createAsync('/dev/shm', 1 << 30)
+   * ```
+   */
+  static async createAsync(dir: string, size: number): Promise<Pool> {
+    checkString('dir', dir)
+    checkCount('size', size)
+    if (dir.includes('\0')) throw errnoError(EINVAL, 'the directory path contains a NUL byte')
+    const created = await binding.createPoolAsync(dir, size)
+    if (created.handle < 0) throw errnoError(created.errno, created.message)
+    return new Pool(created.handle)
+  }
+
+  /**
    * Creates a pool inside a buffer you own (libvmem's
    * `vmem_create_in_region`), using its interior from the first page boundary
    * past its first byte (see {@link PAGE_SIZE}); its old contents are lost.
@@ -794,14 +813,40 @@ export class Pool {
    * for the other handles. Calling it again does nothing.
    */
   delete(): void {
+    const handle = this.#end()
+    if (handle >= 0) binding.poolDelete(handle, this.#takeMemory())
+  }
+
+  /**
+   * {@link Pool.delete} with the pool's release (unmapping and closing its
+   * file) on libuv's thread pool. The handle ends at once — views read as
+   * length 0 and methods throw before the promise settles.
+   */
+  async deleteAsync(): Promise<void> {
+    const handle = this.#end()
+    if (handle >= 0) await binding.poolDeleteAsync(handle, this.#takeMemory())
+  }
+
+  /**
+   * Ends this handle's bookkeeping: what it keeps for reuse and caches goes
+   * back to the pool (which other handles may go on using). Its native
+   * handle, or -1 when it had ended already.
+   */
+  #end(): number {
     const handle = this.#handle
-    if (handle < 0) return
+    if (handle < 0) return -1
+    this.#releaseReused(handle)
+    binding.poolFlush(handle)
     this.#handle = -1
     this.#live.clear()
-    this.#reuse.drain(() => {})
     unregisterCollected(collected, this)
-    binding.poolDelete(handle, this.#memory)
+    return handle
+  }
+
+  #takeMemory(): ArrayBuffer | null {
+    const memory = this.#memory
     this.#memory = null
+    return memory
   }
 
   /** Same as {@link Pool.delete}, for `using pool = Pool.create(...)`. */

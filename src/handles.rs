@@ -109,6 +109,19 @@ impl PoolSlot {
         let region = self.region.borrow_mut().take();
         drop(region);
     }
+
+    /// Takes the pool out to be dropped on another thread (its views must be
+    /// detached already): None when nothing is left to drop there, because
+    /// the pool was deleted, or lives in a region buffer and so is dropped
+    /// now (before the buffer it lives in may go, which only this thread
+    /// can release).
+    pub(crate) fn take_for_drop(&self) -> Option<SharedPool> {
+        if self.region.borrow().is_some() {
+            self.delete();
+            return None;
+        }
+        self.pool.borrow_mut().take()
+    }
 }
 
 thread_local! {

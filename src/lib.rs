@@ -14,6 +14,7 @@
 pub mod blocks;
 mod handles;
 mod hot;
+pub mod tasks;
 
 use std::rc::Rc;
 use std::sync::Arc;
@@ -107,7 +108,7 @@ pub const MAJOR_VERSION: u32 = vmem::MAJOR_VERSION;
 #[napi]
 pub const MINOR_VERSION: u32 = vmem::MINOR_VERSION;
 
-fn register(result: vmem::Result<Pool>, region: Option<handles::RegionRef>) -> i32 {
+pub(crate) fn register(result: vmem::Result<Pool>, region: Option<handles::RegionRef>) -> i32 {
     match result {
         Ok(pool) => handles::insert(SharedPool::new(pool), region) as i32,
         Err(err) => {
@@ -213,14 +214,21 @@ pub fn pool_memory(env: &Env, handle: u32) -> Result<ArrayBuffer<'_>> {
 /// the pool stays until the ArrayBuffer that holds it is collected.
 #[napi]
 pub fn pool_delete(handle: u32, memory: Option<ArrayBuffer>) {
-    let Some(slot) = handles::remove(handle) else { return };
+    if let Some(slot) = release(handle, memory) {
+        slot.delete();
+    }
+}
+
+/// Ends `handle` and detaches its ArrayBuffer: the handle's slot when the
+/// pool may go now, None when it is gone already or must wait for its
+/// ArrayBuffer to be collected (see `pool_delete`).
+pub(crate) fn release(handle: u32, memory: Option<ArrayBuffer>) -> Option<Rc<PoolSlot>> {
+    let slot = handles::remove(handle)?;
     let detached_here = match memory {
         None => true,
         Some(memory) => !memory.is_detached().unwrap_or(true) && memory.detach().is_ok(),
     };
-    if detached_here {
-        slot.delete();
-    }
+    detached_here.then_some(slot)
 }
 
 /// Forgets a handle whose JavaScript object was collected without
