@@ -798,11 +798,33 @@ export class Pool {
    * bins, `l` its large classes.
    */
   statsPrint(opts: string = ''): void {
-    const handle = this.#use()
-    checkString('opts', opts)
-    const text = binding.poolStatsText(handle, opts)
+    const text = this.statsText(opts)
     if (printFunction !== null) printFunction(text)
     else binding.printDefault(text)
+  }
+
+  /**
+   * The text {@link Pool.statsPrint} prints, as a string (`opts` as there).
+   *
+   * @example
+   * ```ts
+   * pool.statsText('gbl').startsWith('___ Begin vmem statistics ___') // true
+   * ```
+   */
+  statsText(opts: string = ''): string {
+    const handle = this.#use()
+    checkString('opts', opts)
+    return binding.poolStatsText(handle, opts)
+  }
+
+  /**
+   * Returns the pages of freed memory to the file system now, rather than
+   * after jemalloc's decay time (10 s): on tmpfs or a disk, the file's
+   * space for them is freed. Blocks this thread keeps for reuse are not
+   * freed memory: {@link Pool.flush} first to include them.
+   */
+  purge(): void {
+    binding.poolPurge(this.#use())
   }
 
   /**
