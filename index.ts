@@ -391,7 +391,7 @@ export class Pool {
    */
   #allocate(handle: number, allocate: () => number): number {
     const offset = allocate()
-    if (offset >= 0 || this.#reuse.empty) return offset
+    if (offset >= 0 || this.#reuse.empty || binding.lastErrno() !== ENOMEM) return offset
     this.#releaseReused(handle)
     return allocate()
   }
@@ -664,18 +664,13 @@ export class Pool {
       hot.poolFree(handle, offset)
       return null
     }
-    let moved: number
-    if (generation >= 0) {
-      moved = binding.poolReallocRef(handle, offset, generation, size)
-      if (moved < 0 && binding.lastErrno() === EINVAL) throw this.#sharedFailed(offset)
-      if (moved < 0 && !this.#reuse.empty) {
-        this.#releaseReused(handle)
-        moved = binding.poolReallocRef(handle, offset, generation, size)
-      }
-    } else {
-      moved = this.#allocate(handle, () => hot.poolRealloc(handle, offset, size))
-    }
-    if (moved < 0) throw lastError()
+    const moved = this.#allocate(
+      handle,
+      generation >= 0
+        ? () => binding.poolReallocRef(handle, offset, generation, size)
+        : () => hot.poolRealloc(handle, offset, size),
+    )
+    if (moved < 0) throw generation >= 0 ? this.#sharedFailed(offset) : lastError()
     this.#live.delete(offset)
     return this.#viewOf(kind, moved, size) as V
   }
