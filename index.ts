@@ -33,7 +33,6 @@ import { classOf, ReuseLists } from './lib/classes.js'
 import {
   checkCount,
   checkString,
-  checkUint32,
   EINVAL,
   ENOMEM,
   errnoError,
@@ -60,25 +59,24 @@ import {
   utf8ByteLength,
 } from './lib/intrinsics.js'
 import { isArrayBuffer, isSharedArrayBuffer, pin } from './lib/regions.js'
+import { currentPrint } from './lib/library.js'
 import { readBlockRef, SharedBlock, tokenPoolId, type BlockRef, type PoolToken } from './lib/tokens.js'
 
 export { VmemError, type VmemErrorCode } from './lib/errors.js'
 export type { BlockRef, PoolToken } from './lib/tokens.js'
 export type { PoolArray, PoolArrayConstructor } from './lib/arrays.js'
 
-/** The smallest pool size: 14 MiB (libvmem's `VMEM_MIN_POOL`). */
-export const MIN_POOL: number = binding.MIN_POOL
-/**
- * The system's page size in bytes (4096 on most Linux systems, 16384 on Apple
- * Silicon). A pool made by {@link Pool.createInRegion} starts at the first
- * page boundary past the region's first byte, so a region needs
- * `MIN_POOL + PAGE_SIZE` bytes to hold the smallest pool.
- */
-export const PAGE_SIZE: number = binding.pageSizeBytes()
-/** The major version of the libvmem API this package provides. */
-export const MAJOR_VERSION: number = binding.MAJOR_VERSION
-/** The minor version of the libvmem API this package provides. */
-export const MINOR_VERSION: number = binding.MINOR_VERSION
+export {
+  MIN_POOL,
+  PAGE_SIZE,
+  MAJOR_VERSION,
+  MINOR_VERSION,
+  setFuncs,
+  checkVersion,
+  usableSizeFor,
+  errormsg,
+  type Funcs,
+} from './lib/library.js'
 
 /** Statistics of one pool, in bytes unless named otherwise: the fields are documented where the native side defines them. */
 export type PoolStats = Binding.NativeStats
@@ -89,73 +87,6 @@ export type PoolStats = Binding.NativeStats
  * `allocArray`, a `Buffer` from `allocBuffer`.
  */
 export type PoolView = PoolArray
-
-/** Where the library prints: statistics and log lines. */
-export interface Funcs {
-  /**
-   * Receives what {@link Pool.statsPrint} prints and the log lines that
-   * `VMEM_LOG_LEVEL` enables. `null` or absent: the default, the file named by
-   * `VMEM_LOG_FILE` or else stderr. Log lines arrive asynchronously, on the
-   * thread that called {@link setFuncs}.
-   */
-  print?: ((message: string) => void) | null
-}
-
-let printFunction: ((message: string) => void) | null = null
-
-/**
- * Replaces the function the library prints through (libvmem's
- * `vmem_set_funcs`; in JavaScript only `print` applies: the library's own
- * small allocations use the native heap). The setting is per process.
- *
- * @example
- * ```ts
- * const lines: string[] = []
- * setFuncs({ print: (text) => lines.push(text) })
- * pool.statsPrint()
- * setFuncs({ print: null })
- * ```
- */
-export function setFuncs(funcs: Funcs): void {
-  if (typeof funcs !== 'object' || funcs === null) throw invalidArgType('funcs', 'of type object', funcs)
-  const print = funcs.print ?? null
-  if (print !== null && typeof print !== 'function') {
-    throw invalidArgType('funcs.print', 'of type function or null', print)
-  }
-  printFunction = print
-  binding.setLogPrint(print)
-}
-
-/**
- * Checks that this package provides libvmem API `major.minor`: `null` when it
- * does, else the reason, such as
- * `'libvmem major version mismatch (need 2, found 1)'`.
- */
-export function checkVersion(major: number, minor: number): string | null {
-  return binding.checkVersion(checkUint32('major', major), checkUint32('minor', minor))
-}
-
-/**
- * The usable size that allocating `size` bytes gives in any pool, without
- * allocating (jemalloc's `nallocx`; not in libvmem): a view of that length
- * wastes nothing. 0 when no allocation of that size is possible.
- *
- * @example
- * ```ts
- * usableSizeFor(100) // 112
- * ```
- */
-export function usableSizeFor(size: number): number {
-  return binding.usableSizeFor(checkCount('size', size))
-}
-
-/**
- * The last error message of the calling thread (libvmem's `vmem_errormsg`):
- * meaningful right after a call that threw a {@link VmemError}.
- */
-export function errormsg(): string {
-  return binding.errormsg()
-}
 
 /** Forgets the handles of pools collected without `delete()`. */
 const collected = new FinalizationRegistry<number>((handle) => binding.poolRelease(handle))
@@ -794,6 +725,7 @@ export class Pool {
    */
   statsPrint(opts: string = ''): void {
     const text = this.statsText(opts)
+    const printFunction = currentPrint()
     if (printFunction !== null) printFunction(text)
     else binding.printDefault(text)
   }
