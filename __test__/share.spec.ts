@@ -4,6 +4,7 @@ import { Worker } from 'node:worker_threads'
 
 import { MIN_POOL, Pool, VmemError, type PoolToken } from '../index.js'
 import { POOL_64M } from './helpers.js'
+import { runIsolated } from './isolated.js'
 
 const SHM = '/dev/shm'
 
@@ -113,4 +114,33 @@ test('a deleted handle cannot share', (t) => {
   const pool = Pool.create(SHM, MIN_POOL)
   pool.delete()
   t.throws(() => pool.share(), einval)
+})
+
+test('the pool goes when its last handle is garbage-collected', (t) => {
+  const run = runIsolated<{ attachedWhileHeld: boolean; codeAfter: string; checkAfter: boolean }>(`
+    const settle = async () => {
+      for (let i = 0; i < 5; i++) {
+        globalThis.gc()
+        await new Promise((resolve) => setImmediate(resolve))
+      }
+    }
+    let first = Pool.create('/dev/shm', MIN_POOL)
+    const token = first.share()
+    let second = Pool.attach(token)
+    let view = second.malloc(64).fill(1)
+    // One handle collected: the other keeps the pool.
+    first = null
+    await settle()
+    const attachedWhileHeld = Pool.attach(token) !== null
+    const checkAfter = second.check() && view.every((byte) => byte === 1)
+    // Every handle and view collected: the pool goes.
+    second = null
+    view = null
+    await settle()
+    let codeAfter = 'none'
+    try { Pool.attach(token) } catch (err) { codeAfter = err.code }
+    report({ attachedWhileHeld, codeAfter, checkAfter })
+  `)
+  t.is(run.signal, null, run.ending)
+  t.deepEqual(run.result, { attachedWhileHeld: true, codeAfter: 'EINVAL', checkAfter: true }, run.ending)
 })
