@@ -3,7 +3,11 @@
 //! live views and builds them over the pool-wide ArrayBuffer made here.
 //!
 //! Pools are named by small integer handles, valid on the JavaScript thread
-//! that made them. Allocation calls answer with byte offsets into the pool
+//! that made or attached them: each handle holds a `SharedPool`, so threads
+//! of one process share a pool (`pool_share` / `attach_pool`), blocks they
+//! hand each other go through the core's block table (`blocks`), and the
+//! file work of creating and deleting runs off the event loop (`tasks`).
+//! Allocation calls answer with byte offsets into the pool
 //! (`-1` on failure, with the errno in `lastErrno`), so the hot path throws
 //! nothing and makes no JavaScript object besides the number. The hot calls
 //! are plain N-API callbacks (`hot`): napi-rs's generated wrappers cost ten
