@@ -1,9 +1,10 @@
 /**
  * The native binding, loaded once: the napi-rs functions (`binding.d.ts`)
- * and the hot calls the Rust side adds to the exports by hand.
+ * and the hot calls the Rust side adds to the exports itself (`hot.d.ts`).
  */
 
 import type * as Binding from '../binding.js'
+import type { HotCalls } from '../hot.js'
 
 /**
  * The native binding, or a clear error where vmem cannot run: jemalloc's
@@ -23,13 +24,6 @@ const binding = loadBinding()
 export { binding }
 export type { Binding }
 
-/** The hot calls, plain N-API functions the Rust side adds to the exports. */
-export interface HotCalls {
-  poolMalloc(handle: number, size: number): number
-  poolCalloc(handle: number, nmemb: number, size: number): number
-  poolAlignedAlloc(handle: number, alignment: number, size: number): number
-  poolRealloc(handle: number, offset: number, size: number): number
-  poolFree(handle: number, offset: number): void
-  poolUsableSize(handle: number, offset: number): number
-}
+/** The hot calls (typings generated from src/hot.rs: hot.d.ts). */
 export const hot = binding as unknown as HotCalls
+export type { HotCalls }
