@@ -120,8 +120,10 @@ const utf8 = new TextEncoder()
  * 2 GiB more memory), and the worker gets a private copy, not the block.
  * No Node.js version offers a way to make such a clone fail
  * (`markAsUncloneable` does not apply to ArrayBuffers). Post the bytes you
- * mean instead, e.g. `postMessage(view.slice())`, or hand the block's
- * position and let the other thread read it from memory it shares.
+ * mean instead, e.g. `postMessage(view.slice())`, or share the block itself:
+ * post {@link Pool.share}'s token once and {@link Pool.ref}'s description
+ * of each block, and let the other thread take its view with
+ * {@link Pool.view}.
  *
  * @example
  * ```ts
