@@ -3,7 +3,6 @@ import { join } from 'node:path'
 import { MessageChannel, Worker } from 'node:worker_threads'
 
 import { MIN_POOL, Pool, VmemError, type BlockRef } from '../index.js'
-import { POOL_64M } from './helpers.js'
 
 const SHM = '/dev/shm'
 const einval = { instanceOf: VmemError, code: 'EINVAL' }
@@ -128,7 +127,11 @@ async function ring(
   workers: number,
   operations: number,
 ): Promise<{ ok: boolean; sent: number; received: number }[]> {
-  const pool = Pool.create(SHM, POOL_64M)
+  // Room for the blocks in flight: a worker that falls behind leaves the
+  // others' refs queued (each ~1.5 KiB, 30% of the operations), and each
+  // handle keeps up to 1/32 of the pool for reuse, which other threads
+  // cannot take back.
+  const pool = Pool.create(SHM, 256 * 1024 * 1024)
   const token = pool.share()
   const channels = Array.from({ length: workers }, () => new MessageChannel())
   const reports = await Promise.all(
