@@ -173,3 +173,36 @@ test('stress: 4 workers x 10^5 operations end with check() true and nothing allo
   for (const report of reports) t.true(report.ok, JSON.stringify(report))
   t.true(reports.every((report) => report.received > 10_000))
 })
+
+test('across threads: a stale view whose offset another thread reused never frees that block', async (t) => {
+  const pool = Pool.create(SHM, MIN_POOL)
+  const block = pool.malloc(64).fill(1)
+  const ref = pool.ref(block)
+  // The worker frees the block, allocates until it gets its offset again,
+  // fills that new block and sends its ref back.
+  const worker = new Worker(join(__dirname, 'fixtures', 'reuse-worker.cjs'), {
+    workerData: { token: pool.share(), ref },
+  })
+  const replies: unknown[] = []
+  const next = (): Promise<unknown> =>
+    new Promise((resolve, reject) => {
+      worker.once('message', resolve)
+      worker.once('error', reject)
+    })
+  const rebornRef = (await next()) as BlockRef
+  t.is(rebornRef.offset, ref.offset)
+  t.not(rebornRef.generation, ref.generation)
+  // The old view and ref name the old block only: refused, the new one intact.
+  t.throws(() => pool.free(block), { ...einval, message: /not live/ })
+  t.throws(() => pool.view(ref), einval)
+  t.throws(() => pool.realloc(block, 8), einval)
+  t.deepEqual([...pool.view(rebornRef)], Array(64).fill(9))
+  worker.postMessage('go')
+  replies.push(await next())
+  t.deepEqual(replies, ['EINVAL'])
+  await new Promise((resolve) => worker.once('exit', resolve))
+  t.true(pool.check())
+  pool.flush()
+  t.is(pool.stats().allocated, 0)
+  pool.delete()
+})
