@@ -9,11 +9,23 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/**
+ * A handle on this thread of the shared pool with this id
+ * (`SharedPool::attach`), or -1 (`EINVAL` reported) when that pool is gone.
+ */
+export declare function attachPool(id: number): number
+
 /** `vmem_check_version`: null when API `major.minor` is provided. */
 export declare function checkVersion(major: number, minor: number): string | null
 
 /** `vmem_create`: a pool handle, or -1 on failure (see `lastErrno`). */
 export declare function createPool(dir: string, size: number): number
+
+/**
+ * `vmem_create` on libuv's thread pool: resolves to the handle, or to -1
+ * and the error.
+ */
+export declare function createPoolAsync(dir: string, size: number): Promise<NativeCreated>
 
 /**
  * `vmem_create_in_region` over the page-aligned interior of `region` that
@@ -42,6 +54,30 @@ export declare const MIN_POOL: number
 
 /** `VMEM_MINOR_VERSION`. */
 export declare const MINOR_VERSION: number
+
+/**
+ * What `createPoolAsync` resolves to: a handle, or -1 with the error
+ * (carried here: the core recorded it on the thread that did the work).
+ */
+export interface NativeCreated {
+  /** The pool's handle on this thread, or -1. */
+  handle: number
+  /** The errno when `handle` is -1, else 0. */
+  errno: number
+  /** The error message when `handle` is -1, else empty. */
+  message: string
+}
+
+/**
+ * The core's size classes (`vmem::size_classes`), handed to JavaScript
+ * once so that its reuse lists sort blocks by the same table.
+ */
+export interface NativeSizeClasses {
+  /** Every class size the front cache serves, ascending. */
+  classes: Array<number>
+  /** jemalloc's page size. */
+  page: number
+}
 
 /**
  * Statistics of one pool, in bytes unless named otherwise (`PoolStats` in
@@ -86,6 +122,22 @@ export declare function poolCheck(handle: number): number
 export declare function poolDelete(handle: number, memory?: ArrayBuffer | undefined | null): void
 
 /**
+ * `pool_delete` with the pool dropped on libuv's thread pool: the
+ * ArrayBuffer is detached now, on this thread, so every view reads as
+ * length 0 before the promise settles. A region pool is dropped now.
+ */
+export declare function poolDeleteAsync(handle: number, memory?: ArrayBuffer | undefined | null): Promise<void>
+
+/** Gives back what the calling thread caches for the pool (`Pool::flush`). */
+export declare function poolFlush(handle: number): void
+
+/**
+ * Frees the listed block at `offset` of this generation: 0, or -1
+ * (`EINVAL`) when it is not live.
+ */
+export declare function poolFreeRef(handle: number, offset: number, generation: number): number
+
+/**
  * The pool's memory as one external ArrayBuffer (zero copy). Fails on
  * Node.js versions whose ArrayBuffers stop at 4 GiB.
  */
@@ -95,10 +147,37 @@ export declare function poolMemory(handle: number): ArrayBuffer
 export declare function poolPurge(handle: number): void
 
 /**
+ * Resizes the listed block at `offset` of this generation to `size` (at
+ * least 1) bytes: the new block's offset, or -1 (`EINVAL` when it is not
+ * live, `ENOMEM` when the pool is full; the block is then untouched).
+ */
+export declare function poolReallocRef(handle: number, offset: number, generation: number, size: number): number
+
+/**
+ * Lists the live block at `offset` for sharing (`Pool::ref_block`): its
+ * generation. The TypeScript layer passes only offsets of live blocks of
+ * this pool that it has not freed through `poolFree`.
+ */
+export declare function poolRef(handle: number, offset: number): number
+
+/**
+ * The usable size of the listed block at `offset` of this generation, or
+ * -1 (`EINVAL`) when it is not live.
+ */
+export declare function poolRefUsableSize(handle: number, offset: number, generation: number): number
+
+/**
  * Forgets a handle whose JavaScript object was collected without
  * `delete()`: the memory goes once its ArrayBuffer is collected too.
  */
 export declare function poolRelease(handle: number): void
+
+/**
+ * Lists the pool of `handle` for other threads (`SharedPool::share`): its
+ * id, or -1 (`EINVAL` reported) when the pool lives in a region buffer,
+ * which belongs to this thread.
+ */
+export declare function poolShare(handle: number): number
 
 export declare function poolStats(handle: number): NativeStats | null
 
@@ -116,6 +195,9 @@ export declare function printDefault(text: string): void
  * the thread that set it), or back to the default with null.
  */
 export declare function setLogPrint(print?: ((arg: string) => void) | undefined | null): void
+
+/** The size classes of `vmem::size_classes`. */
+export declare function sizeClasses(): NativeSizeClasses
 
 /**
  * The usable size that allocating `size` bytes gives, without allocating

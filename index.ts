@@ -20,368 +20,73 @@
  * @packageDocumentation
  */
 
-import { constants as osConstants } from 'node:os'
-import { markAsUntransferable } from 'node:worker_threads'
+import { binding, hot, type Binding } from './lib/binding.js'
+import {
+  BUFFER,
+  kindOf,
+  kindOfView,
+  type PoolArray,
+  type PoolArrayConstructor,
+  type ViewKind,
+} from './lib/arrays.js'
+import { classOf, ReuseLists } from './lib/classes.js'
+import {
+  checkCount,
+  checkString,
+  EINVAL,
+  ENOMEM,
+  errnoError,
+  invalidArgType,
+  lastError,
+  outOfRange,
+  poolDeleted,
+  VmemError,
+  withCode,
+} from './lib/errors.js'
+import {
+  arrayBufferResizable,
+  codePointAt,
+  encodeInto,
+  isSafeInteger,
+  SafeMap,
+  sharedArrayBufferGrowable,
+  typedArrayByteLength,
+  typedArrayByteOffset,
+  typedArrayTag,
+  U32,
+  U8,
+  uncurry,
+  utf8ByteLength,
+} from './lib/intrinsics.js'
+import { isArrayBuffer, isSharedArrayBuffer, pin } from './lib/regions.js'
+import { currentPrint } from './lib/library.js'
+import { readBlockRef, SharedBlock, tokenPoolId, type BlockRef, type PoolToken } from './lib/tokens.js'
 
-import type * as Binding from './binding.js'
+export { VmemError, type VmemErrorCode } from './lib/errors.js'
+export type { BlockRef, PoolToken } from './lib/tokens.js'
+export type { PoolArray, PoolArrayConstructor } from './lib/arrays.js'
 
-/**
- * The native binding, or a clear error where vmem cannot run: jemalloc's
- * Rust build does not support MSVC, so there is no Windows build.
- */
-function loadBinding(): typeof Binding {
-  if (process.platform === 'win32') {
-    throw new Error(
-      'vmem does not support Windows: its allocator (jemalloc, through tikv-jemalloc-sys) does not build ' +
-        'with MSVC. Use Linux (glibc or musl), macOS or FreeBSD, or WSL on Windows.',
-    )
-  }
-  return require('./binding.js') as typeof Binding
-}
-const binding = loadBinding()
-
-/** The hot calls, plain N-API functions the Rust side adds to the exports. */
-interface HotCalls {
-  poolMalloc(handle: number, size: number): number
-  poolCalloc(handle: number, nmemb: number, size: number): number
-  poolAlignedAlloc(handle: number, alignment: number, size: number): number
-  poolRealloc(handle: number, offset: number, size: number): number
-  poolFree(handle: number, offset: number): void
-  poolUsableSize(handle: number, offset: number): number
-}
-const hot = binding as unknown as HotCalls
-
-// Built-ins captured when this module loads. Whatever user code redefines
-// later — a property of a view (`byteLength`, `byteOffset`, ...), a prototype
-// (`Map.prototype.get`, `Array.prototype.pop`, a view's prototype chain), a
-// global (`Math.clz32`, `Uint8Array`) — the library reads the internal slots
-// of views and buffers and runs its own bookkeeping unchanged, so no trick
-// can make it free, reuse or hand out the wrong block.
-
-/** `fn` as a plain function taking its `this` first (Node.js's uncurryThis). */
-function uncurry<This, Args extends unknown[], R>(
-  fn: (this: This, ...args: Args) => R,
-): (self: This, ...args: Args) => R {
-  return Function.prototype.call.bind(fn) as unknown as (self: This, ...args: Args) => R
-}
-
-function intrinsicGetter<T>(proto: object, name: string | symbol): ((self: unknown) => T) | undefined {
-  const get = Object.getOwnPropertyDescriptor(proto, name)?.get
-  return get === undefined ? undefined : uncurry(get as (this: unknown) => T)
-}
-
-const TypedArrayPrototype: object = Object.getPrototypeOf(Uint8Array.prototype) as object
-/** The name of a typed array's class, or undefined for anything else (never throws). */
-const typedArrayTag = intrinsicGetter<string | undefined>(TypedArrayPrototype, Symbol.toStringTag)!
-/** A typed array's real byteOffset and byteLength, from its internal slots. */
-const typedArrayByteOffset = intrinsicGetter<number>(TypedArrayPrototype, 'byteOffset')!
-const typedArrayByteLength = intrinsicGetter<number>(TypedArrayPrototype, 'byteLength')!
-/** Throw a TypeError unless given a real ArrayBuffer (or SharedArrayBuffer). */
-const arrayBufferByteLength = intrinsicGetter<number>(ArrayBuffer.prototype, 'byteLength')!
-const sharedArrayBufferByteLength =
-  typeof SharedArrayBuffer === 'undefined'
-    ? undefined
-    : intrinsicGetter<number>(SharedArrayBuffer.prototype, 'byteLength')
-/** Whether a buffer can change length (absent on Node.js versions without resizable buffers). */
-const arrayBufferResizable = intrinsicGetter<boolean>(ArrayBuffer.prototype, 'resizable')
-const sharedArrayBufferGrowable =
-  typeof SharedArrayBuffer === 'undefined'
-    ? undefined
-    : intrinsicGetter<boolean>(SharedArrayBuffer.prototype, 'growable')
-
-const { ceil, clz32, floor, max, min } = Math
-const { isInteger, isSafeInteger } = Number
-const { defineProperty } = Object
-const U8 = Uint8Array
-const codePointAt = uncurry(String.prototype.codePointAt as (this: string, pos: number) => number | undefined)
-const utf8ByteLength = Buffer.byteLength
-const encodeInto = uncurry(
-  TextEncoder.prototype.encodeInto as (
-    this: InstanceType<typeof TextEncoder>,
-    s: string,
-    into: Uint8Array,
-  ) => { read: number; written: number },
-)
-const U32 = Uint32Array
-const WeakSetHas = uncurry(WeakSet.prototype.has as (this: WeakSet<object>, value: object) => boolean)
-const WeakSetAdd = uncurry(WeakSet.prototype.add as (this: WeakSet<object>, value: object) => WeakSet<object>)
-
-/**
- * A Map whose methods are the ones Map.prototype had when this module
- * loaded, as Node.js's own SafeMap: later changes to Map.prototype do not
- * reach it.
- */
-class SafeMap<K, V> extends Map<K, V> {}
-for (const key of Reflect.ownKeys(Map.prototype)) {
-  if (key !== 'constructor') {
-    defineProperty(SafeMap.prototype, key, Object.getOwnPropertyDescriptor(Map.prototype, key)!)
-  }
-}
-Object.freeze(SafeMap.prototype)
-
-/** The smallest pool size: 14 MiB (libvmem's `VMEM_MIN_POOL`). */
-export const MIN_POOL: number = binding.MIN_POOL
-/**
- * The system's page size in bytes (4096 on most Linux systems, 16384 on Apple
- * Silicon). A pool made by {@link Pool.createInRegion} starts at the first
- * page boundary past the region's first byte, so a region needs
- * `MIN_POOL + PAGE_SIZE` bytes to hold the smallest pool.
- */
-export const PAGE_SIZE: number = binding.pageSizeBytes()
-/** The major version of the libvmem API this package provides. */
-export const MAJOR_VERSION: number = binding.MAJOR_VERSION
-/** The minor version of the libvmem API this package provides. */
-export const MINOR_VERSION: number = binding.MINOR_VERSION
-
-/** The errno names a {@link VmemError} carries. */
-export type VmemErrorCode =
-  'EINVAL' | 'ENOMEM' | 'ENOENT' | 'ENOTDIR' | 'EACCES' | 'ENOSPC' | 'EBUSY' | (string & {})
-
-/**
- * An error reported by the pool library: an errno name and number, and the
- * text that {@link errormsg} returns.
- *
- * @example
- * ```ts
- * try {
- *   Pool.create('/no/such/dir', MIN_POOL)
- * } catch (err) {
- *   if (err instanceof VmemError && err.code === 'ENOENT') console.log(err.message)
- * }
- * ```
- */
-export class VmemError extends Error {
-  /** The errno name, such as `'ENOMEM'`. */
-  readonly code: VmemErrorCode
-  /** The errno number, such as `12` for `ENOMEM`. */
-  readonly errno: number
-
-  /** Builds an error; the library makes these, user code rarely needs to. */
-  constructor(code: VmemErrorCode, errno: number, message: string) {
-    super(message)
-    this.name = 'VmemError'
-    this.code = code
-    this.errno = errno
-  }
-}
-
-const errnoNames = new Map<number, string>(
-  Object.entries(osConstants.errno).map(([name, errno]) => [errno, name] as const),
-)
-
-function errnoError(errno: number, message: string): VmemError {
-  return new VmemError(errnoNames.get(errno) ?? 'EUNKNOWN', errno, message)
-}
-
-/** The error of the native call that just failed on this thread. */
-function lastError(): VmemError {
-  return errnoError(binding.lastErrno(), binding.errormsg())
-}
-
-const EINVAL = osConstants.errno.EINVAL
-
-function describe(value: unknown): string {
-  if (value === null) return 'null'
-  if (value === undefined) return 'undefined'
-  if (typeof value === 'function') return `function ${value.name}`
-  if (typeof value === 'object') {
-    return `an instance of ${(value as object).constructor?.name ?? 'Object'}`
-  }
-  let shown = String(value)
-  if (typeof value === 'string') shown = `'${shown.length > 25 ? `${shown.slice(0, 25)}...` : shown}'`
-  return `type ${typeof value} (${shown})`
-}
-
-function withCode<E extends Error>(error: E, code: string): E & { code: string } {
-  Object.defineProperty(error, 'code', { value: code, enumerable: false, configurable: true, writable: true })
-  return error as E & { code: string }
-}
-
-function invalidArgType(name: string, expected: string, value: unknown): TypeError {
-  return withCode(
-    new TypeError(`The "${name}" argument must be ${expected}. Received ${describe(value)}`),
-    'ERR_INVALID_ARG_TYPE',
-  )
-}
-
-function outOfRange(name: string, range: string, value: unknown): RangeError {
-  return withCode(
-    new RangeError(`The value of "${name}" is out of range. It must be ${range}. Received ${String(value)}`),
-    'ERR_OUT_OF_RANGE',
-  )
-}
-
-/** A byte count or count: an integer from 0 to 2^53 - 1. */
-function checkCount(name: string, value: unknown): number {
-  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value)
-  if (!isSafeInteger(value) || value < 0) {
-    throw outOfRange(name, 'an integer >= 0 and <= 9007199254740991', value)
-  }
-  return value
-}
-
-function checkUint32(name: string, value: unknown): number {
-  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value)
-  if (!isInteger(value) || value < 0 || value > 0xffffffff) {
-    throw outOfRange(name, 'an integer >= 0 and <= 4294967295', value)
-  }
-  return value
-}
-
-function checkString(name: string, value: unknown): string {
-  if (typeof value !== 'string') throw invalidArgType(name, 'of type string', value)
-  return value
-}
+export {
+  MIN_POOL,
+  PAGE_SIZE,
+  MAJOR_VERSION,
+  MINOR_VERSION,
+  setFuncs,
+  checkVersion,
+  usableSizeFor,
+  errormsg,
+  type Funcs,
+} from './lib/library.js'
 
 /** Statistics of one pool, in bytes unless named otherwise: the fields are documented where the native side defines them. */
 export type PoolStats = Binding.NativeStats
 
-/** A view that a pool handed out: what `malloc` & co. return. */
-export type PoolView = Uint8Array | Uint32Array
-
-/** Where the library prints: statistics and log lines. */
-export interface Funcs {
-  /**
-   * Receives what {@link Pool.statsPrint} prints and the log lines that
-   * `VMEM_LOG_LEVEL` enables. `null` or absent: the default, the file named by
-   * `VMEM_LOG_FILE` or else stderr. Log lines arrive asynchronously, on the
-   * thread that called {@link setFuncs}.
-   */
-  print?: ((message: string) => void) | null
-}
-
-let printFunction: ((message: string) => void) | null = null
-
 /**
- * Replaces the function the library prints through (libvmem's
- * `vmem_set_funcs`; in JavaScript only `print` applies: the library's own
- * small allocations use the native heap). The setting is per process.
- *
- * @example
- * ```ts
- * const lines: string[] = []
- * setFuncs({ print: (text) => lines.push(text) })
- * pool.statsPrint()
- * setFuncs({ print: null })
- * ```
+ * A view that a pool handed out: what `malloc` & co. return — a
+ * `Uint8Array`, a `Uint32Array` from `wcsdup`, any typed array from
+ * `allocArray`, a `Buffer` from `allocBuffer`.
  */
-export function setFuncs(funcs: Funcs): void {
-  if (typeof funcs !== 'object' || funcs === null) throw invalidArgType('funcs', 'of type object', funcs)
-  const print = funcs.print ?? null
-  if (print !== null && typeof print !== 'function') {
-    throw invalidArgType('funcs.print', 'of type function or null', print)
-  }
-  printFunction = print
-  binding.setLogPrint(print)
-}
-
-/**
- * Checks that this package provides libvmem API `major.minor`: `null` when it
- * does, else the reason, such as
- * `'libvmem major version mismatch (need 2, found 1)'`.
- */
-export function checkVersion(major: number, minor: number): string | null {
-  return binding.checkVersion(checkUint32('major', major), checkUint32('minor', minor))
-}
-
-/**
- * The usable size that allocating `size` bytes gives in any pool, without
- * allocating (jemalloc's `nallocx`; not in libvmem): a view of that length
- * wastes nothing. 0 when no allocation of that size is possible.
- *
- * @example
- * ```ts
- * usableSizeFor(100) // 112
- * ```
- */
-export function usableSizeFor(size: number): number {
-  return binding.usableSizeFor(checkCount('size', size))
-}
-
-/**
- * The last error message of the calling thread (libvmem's `vmem_errormsg`):
- * meaningful right after a call that threw a {@link VmemError}.
- */
-export function errormsg(): string {
-  return binding.errormsg()
-}
-
-/** Plain ArrayBuffers that hold (or held) a region pool: never detached. */
-const pinnedRegions = new WeakSet<object>()
-
-function regionPinned(): VmemError {
-  return errnoError(EINVAL, 'this ArrayBuffer holds a vmem pool and cannot be transferred')
-}
-
-type Transfer = (this: ArrayBuffer, newLength?: number) => ArrayBuffer
-const transferMethods = ['transfer', 'transferToFixedLength'] as const
-
-/**
- * Whether `ArrayBuffer.prototype.transfer` detaches a buffer marked
- * untransferable (Node.js 22 does; 24 refuses by itself; 20 has no
- * `transfer`).
- */
-function transferIgnoresUntransferable(): boolean {
-  const transfer = (ArrayBuffer.prototype as unknown as Record<string, Transfer | undefined>).transfer
-  if (typeof transfer !== 'function') return false
-  const probe = new ArrayBuffer(8)
-  markAsUntransferable(probe)
-  try {
-    Reflect.apply(transfer, probe, [])
-    return true
-  } catch {
-    return false
-  }
-}
-
-// Where Node.js would let `transfer()` move a region's memory away from under
-// its pool (a use after free), `transfer` and `transferToFixedLength` refuse
-// the buffers that hold a pool and behave as before for every other buffer.
-if (transferIgnoresUntransferable()) {
-  const prototype = ArrayBuffer.prototype as unknown as Record<string, Transfer | undefined>
-  for (const name of transferMethods) {
-    const original = prototype[name]
-    if (typeof original !== 'function') continue
-    const guarded = {
-      [name](this: ArrayBuffer, ...args: [number?]): ArrayBuffer {
-        if (typeof this === 'object' && this !== null && WeakSetHas(pinnedRegions, this)) throw regionPinned()
-        return Reflect.apply(original, this, args) as ArrayBuffer
-      },
-    }[name]
-    defineProperty(prototype, name, { value: guarded, writable: true, enumerable: false, configurable: true })
-  }
-}
-
-/**
- * Keeps a region's ArrayBuffer from being detached while a pool lives in it,
- * and afterwards: postMessage and structuredClone refuse to transfer it, and
- * so do `transfer()` and `transferToFixedLength()`.
- */
-function pin(region: ArrayBuffer): void {
-  markAsUntransferable(region)
-  WeakSetAdd(pinnedRegions, region)
-}
-
-/** Whether `value` is a real ArrayBuffer (not a SharedArrayBuffer, not a look-alike). */
-function isArrayBuffer(value: unknown): value is ArrayBuffer {
-  try {
-    arrayBufferByteLength(value)
-    return true
-  } catch {
-    return false
-  }
-}
-
-/** Whether `value` is a real SharedArrayBuffer. */
-function isSharedArrayBuffer(value: unknown): value is SharedArrayBuffer {
-  if (sharedArrayBufferByteLength === undefined) return false
-  try {
-    sharedArrayBufferByteLength(value)
-    return true
-  } catch {
-    return false
-  }
-}
+export type PoolView = PoolArray
 
 /** Forgets the handles of pools collected without `delete()`. */
 const collected = new FinalizationRegistry<number>((handle) => binding.poolRelease(handle))
@@ -397,48 +102,6 @@ const unregisterCollected = uncurry(
   FinalizationRegistry.prototype.unregister as (this: FinalizationRegistry<number>, token: object) => boolean,
 )
 
-const poolDeleted = (): VmemError => errnoError(EINVAL, 'the pool was deleted')
-
-/** The largest class of four per doubling; larger requests round up to pages. */
-const CLASSES_MAX = 2 ** 20
-/** jemalloc's page. */
-const PAGE = binding.usableSizeFor(CLASSES_MAX + 1) - CLASSES_MAX
-
-/**
- * The usable size a pool gives a request of `size` bytes, computed here
- * because asking native code costs more than the allocation: 8, then 16,
- * 32, 48, 64, then four classes per doubling (80, 96, 112, 128, 160, …) up to
- * {@link CLASSES_MAX}, then whole pages. A test checks it against the native
- * `mallocUsableSize` for every size up to 4 KiB and many beyond.
- */
-function sizeClass(size: number): number {
-  if (size <= 8) return 8
-  if (size > CLASSES_MAX) return ceil(size / PAGE) * PAGE
-  // Small integers: shifts and masks, no floating point on the hot path.
-  const spacing = 1 << max(4, 29 - clz32(size - 1))
-  return (size + spacing - 1) & -spacing
-}
-
-/** Whether {@link sizeClass} agrees with this jemalloc; reuse is off if not. */
-const SIZE_CLASSES_MATCH = [1, 9, 17, 100, 1000, 5000, 14_337, 33_000, CLASSES_MAX, CLASSES_MAX + 1].every(
-  (size) => sizeClass(size) === binding.usableSizeFor(size),
-)
-
-/** Freed allocations kept per size class for reuse, at most this many… */
-const REUSE_PER_CLASS = 64
-/** …and at most this share of the pool, or this many bytes, in all. */
-const REUSE_POOL_SHARE = 1 / 32
-const REUSE_MAX_BYTES = 16 * 1024 * 1024
-const F64 = Float64Array
-
-/**
- * Offsets kept for reuse in one size class: a fixed stack in a typed array,
- * which no prototype change reaches (an Array's `pop` could be replaced).
- */
-class OffsetStack {
-  readonly offsets = new F64(REUSE_PER_CLASS)
-  count = 0
-}
 const utf8 = new TextEncoder()
 
 /**
@@ -457,8 +120,10 @@ const utf8 = new TextEncoder()
  * 2 GiB more memory), and the worker gets a private copy, not the block.
  * No Node.js version offers a way to make such a clone fail
  * (`markAsUncloneable` does not apply to ArrayBuffers). Post the bytes you
- * mean instead, e.g. `postMessage(view.slice())`, or hand the block's
- * position and let the other thread read it from memory it shares.
+ * mean instead, e.g. `postMessage(view.slice())`, or share the block itself:
+ * post {@link Pool.share}'s token once and {@link Pool.ref}'s description
+ * of each block, and let the other thread take its view with
+ * {@link Pool.view}.
  *
  * @example
  * ```ts
@@ -476,19 +141,15 @@ export class Pool {
    * Live allocations by offset: the only views `free` & co. accept. An
    * offset kept for reuse maps to `null` rather than being deleted: V8
    * shrinks and regrows a Map on every delete-then-set of its last entries,
-   * which made a malloc/free pair 3× slower.
+   * which made a malloc/free pair 3× slower. A block known by reference
+   * (see {@link Pool.ref}) maps to a SharedBlock holding its view.
    */
-  readonly #live = new SafeMap<number, PoolView | null>()
+  readonly #live = new SafeMap<number, PoolView | SharedBlock<PoolView> | null>()
+  /** The generation of the view {@link Pool.#liveOffset} found last, -1 when not shared. */
+  #shared = -1
   readonly #size: number
-  /**
-   * Offsets of freed allocations by size class, still allocated natively:
-   * a `malloc` of the same class takes one back without crossing into
-   * native code, which costs more than the allocation itself. Emptied
-   * before anything that must see them freed (stats, out of memory).
-   */
-  readonly #reuse = new SafeMap<number, OffsetStack>()
-  #reuseBytes = 0
-  readonly #reuseLimit: number
+  /** Freed allocations kept for the next malloc of their class (see ReuseLists). */
+  readonly #reuse: ReuseLists
 
   private constructor(handle: number) {
     let memory: ArrayBuffer
@@ -497,7 +158,7 @@ export class Pool {
     } catch (err) {
       binding.poolDelete(handle, null)
       throw errnoError(
-        osConstants.errno.ENOMEM,
+        ENOMEM,
         `cannot map the pool into JavaScript (${(err as Error).message}); ` +
           'Node.js 20 limits an ArrayBuffer to 4 GiB, Node.js 22 and newer do not',
       )
@@ -509,7 +170,7 @@ export class Pool {
     this.#handle = handle
     this.#memory = memory
     this.#size = memory.byteLength
-    this.#reuseLimit = SIZE_CLASSES_MATCH ? min(REUSE_MAX_BYTES, floor(this.#size * REUSE_POOL_SHARE)) : 0
+    this.#reuse = new ReuseLists(this.#size)
     registerCollected(collected, this, handle, this)
   }
 
@@ -530,6 +191,25 @@ export class Pool {
     const handle = binding.createPool(dir, size)
     if (handle < 0) throw lastError()
     return new Pool(handle)
+  }
+
+  /**
+   * {@link Pool.create} with the file work (reserving `size` bytes: ~250 ms
+   * for 1 GiB on tmpfs) on libuv's thread pool rather than the event loop.
+   * Rejects with the same errors as `create` throws.
+   *
+   * @example
+   * ```ts
+   * const pool = await Pool.createAsync('/dev/shm', 1 << 30)
+   * ```
+   */
+  static async createAsync(dir: string, size: number): Promise<Pool> {
+    checkString('dir', dir)
+    checkCount('size', size)
+    if (dir.includes('\0')) throw errnoError(EINVAL, 'the directory path contains a NUL byte')
+    const created = await binding.createPoolAsync(dir, size)
+    if (created.handle < 0) throw errnoError(created.errno, created.message)
+    return new Pool(created.handle)
   }
 
   /**
@@ -584,6 +264,44 @@ export class Pool {
     return new Pool(handle)
   }
 
+  /**
+   * A token for this pool that any thread of this process — a worker
+   * included — passes to {@link Pool.attach} for a handle of its own: post
+   * it with `postMessage` (it is a plain object). Each handle allocates and
+   * frees on its own thread; the pool lives until its last handle is
+   * deleted or collected.
+   *
+   * @throws {@link VmemError} `EINVAL` for a pool made by
+   * {@link Pool.createInRegion}: its buffer belongs to this thread.
+   *
+   * @example
+   * ```ts
+   * const worker = new Worker('./worker.js')
+   * worker.postMessage(pool.share())
+   * // in the worker: parentPort.once('message', (token) => { const pool = Pool.attach(token) })
+   * ```
+   */
+  share(): PoolToken {
+    const poolId = binding.poolShare(this.#use())
+    if (poolId < 0) throw lastError()
+    return { poolId, pid: process.pid }
+  }
+
+  /**
+   * This thread's handle of the pool a {@link Pool.share} token names. The
+   * handle is a `Pool` like any other; its {@link Pool.delete} ends this
+   * handle only.
+   *
+   * @throws {@link VmemError} `EINVAL` when the pool is gone (every handle
+   * deleted or collected) or `token` is not a token of this process.
+   * @throws TypeError (`ERR_INVALID_ARG_TYPE`) when `token` is not an object.
+   */
+  static attach(token: PoolToken): Pool {
+    const handle = binding.attachPool(tokenPoolId(token))
+    if (handle < 0) throw lastError()
+    return new Pool(handle)
+  }
+
   #use(): number {
     const handle = this.#handle
     if (handle < 0) throw poolDeleted()
@@ -592,25 +310,21 @@ export class Pool {
 
   /** Natively frees every allocation kept for reuse. */
   #releaseReused(handle: number): void {
-    if (this.#reuseBytes === 0) return
-    // forEach, not for-of: a Map iterator's `next` can be replaced.
-    this.#reuse.forEach((kept) => {
-      while (kept.count > 0) {
-        const offset = kept.offsets[--kept.count] as number
-        this.#live.delete(offset)
-        hot.poolFree(handle, offset)
-      }
+    this.#reuse.drain((offset) => {
+      this.#live.delete(offset)
+      hot.poolFree(handle, offset)
     })
-    this.#reuseBytes = 0
   }
 
   /**
-   * Runs a native allocation; when the pool is full and allocations are
-   * kept for reuse, frees them and tries once more.
+   * Runs a native allocation: the one place that decides to give memory
+   * back and retry. The core already gives back every thread's native caches
+   * and retries before it fails, so only what JavaScript keeps is left: when
+   * that is anything, it goes back and the allocation runs once more.
    */
   #allocate(handle: number, allocate: () => number): number {
     const offset = allocate()
-    if (offset >= 0 || this.#reuseBytes === 0) return offset
+    if (offset >= 0 || this.#reuse.empty || binding.lastErrno() !== ENOMEM) return offset
     this.#releaseReused(handle)
     return allocate()
   }
@@ -622,6 +336,64 @@ export class Pool {
     return view
   }
 
+  /** A live view of `kind` over `bytes` bytes at `offset` (a failed allocation's -1 throws). */
+  #viewOf(kind: ViewKind, offset: number, bytes: number): PoolArray {
+    if (offset < 0) throw lastError()
+    const view = kind.make(this.#memory as ArrayBuffer, offset, bytes)
+    this.#live.set(offset, view)
+    return view
+  }
+
+  /** A block of `bytes` bytes for a view of `kind`, from the reuse lists or natively. */
+  #allocView(kind: ViewKind, bytes: number): PoolArray {
+    const handle = this.#use()
+    if (!isSafeInteger(bytes)) throw errnoError(ENOMEM, `cannot allocate ${bytes} bytes`)
+    const kept = this.#reuse.take(classOf(bytes))
+    if (kept >= 0) return this.#viewOf(kind, kept, bytes)
+    return this.#viewOf(
+      kind,
+      this.#allocate(handle, () => hot.poolMalloc(handle, bytes)),
+      bytes,
+    )
+  }
+
+  /**
+   * Allocates a typed array of `count` elements of `Ctor` (Float64Array,
+   * Int32Array, BigInt64Array, …) over pool memory, aligned to its element
+   * size (every block is aligned to 8 bytes at least). The contents are not
+   * zeroed. `free`, `realloc` (which keeps the class; sizes in bytes) and
+   * `mallocUsableSize` take it like any view, and `ref` describes it.
+   *
+   * @throws {@link VmemError} `ENOMEM` when the pool is full.
+   * @throws TypeError (`ERR_INVALID_ARG_TYPE`) when `Ctor` is not a typed array class.
+   *
+   * @example
+   * ```ts
+   * const samples = pool.allocArray(Float64Array, 1024)
+   * samples.fill(0.5)
+   * pool.free(samples)
+   * ```
+   */
+  allocArray<C extends PoolArrayConstructor>(Ctor: C, count: number): InstanceType<C> {
+    this.#use()
+    const kind = kindOf(Ctor)
+    checkCount('count', count)
+    return this.#allocView(kind, count * kind.bytesPerElement) as InstanceType<C>
+  }
+
+  /**
+   * Allocates a Node.js `Buffer` of `size` bytes over pool memory (not
+   * zeroed). `free`, `realloc` (which returns a Buffer) and
+   * `mallocUsableSize` take it like any view.
+   *
+   * @throws {@link VmemError} `ENOMEM` when the pool is full.
+   */
+  allocBuffer(size: number): Buffer {
+    this.#use()
+    checkCount('size', size)
+    return this.#allocView(BUFFER, size) as Buffer
+  }
+
   /** The offset of `view` if it is a live allocation of this pool. */
   #liveOffset(view: unknown, name: string): number {
     // Typed arrays only (a Proxy, a DataView or a look-alike is refused), and
@@ -630,13 +402,98 @@ export class Pool {
     // Identity with the view handed out: a subarray, a copy, a freed view or
     // another pool's view is never that object.
     const offset = typedArrayByteOffset(view)
-    if (this.#live.get(offset) !== view) {
-      throw errnoError(
-        EINVAL,
-        `${name} is not a live allocation of this pool (freed already, a subarray, or not from this pool)`,
-      )
+    const entry = this.#live.get(offset)
+    if (entry === view) {
+      this.#shared = -1
+      return offset
     }
-    return offset
+    if (entry instanceof SharedBlock && entry.view === view) {
+      this.#shared = entry.generation
+      return offset
+    }
+    throw errnoError(
+      EINVAL,
+      `${name} is not a live allocation of this pool (freed already, a subarray, or not from this pool)`,
+    )
+  }
+
+  /**
+   * Frees a block known by reference, through the core's block table:
+   * `EINVAL` when another thread freed it first.
+   */
+  #freeShared(handle: number, offset: number, generation: number): void {
+    this.#live.delete(offset)
+    if (binding.poolFreeRef(handle, offset, generation) < 0) throw lastError()
+  }
+
+  /** The error of a native call on a block known by reference; it forgets the view if the block is gone. */
+  #sharedFailed(offset: number): VmemError {
+    const error = lastError()
+    if (error.errno === EINVAL) this.#live.delete(offset)
+    return error
+  }
+
+  /**
+   * A plain description of a live block — `{ offset, length, generation }`
+   * — that `postMessage` copies as is: any thread with a handle of this pool
+   * (see {@link Pool.share}) gets its own view of the block with
+   * {@link Pool.view}, and may free it. A block is freed once, from any
+   * thread: later frees of it, from any thread, throw `EINVAL`. The threads
+   * must agree who writes and frees when; a view of a block freed elsewhere
+   * still reads and writes the pool's memory.
+   *
+   * @throws {@link VmemError} `EINVAL` when `view` is not a live allocation
+   * of this handle.
+   *
+   * @example
+   * ```ts
+   * const block = pool.malloc(64)
+   * worker.postMessage(pool.ref(block))
+   * // in the worker: const view = pool.view(ref); ...; pool.free(view)
+   * ```
+   */
+  ref(view: PoolView): BlockRef {
+    const handle = this.#use()
+    const offset = this.#liveOffset(view, 'view')
+    let generation = this.#shared
+    if (generation < 0) {
+      generation = binding.poolRef(handle, offset)
+      if (generation < 0) throw lastError()
+      this.#live.set(offset, new SharedBlock<PoolView>(view, generation))
+    }
+    return { offset, length: typedArrayByteLength(view), generation }
+  }
+
+  /**
+   * This thread's view of the block a {@link Pool.ref} describes: a
+   * `Uint8Array` of `ref.length` bytes that `free`, `realloc` and
+   * `mallocUsableSize` accept. The same view each time for one block.
+   *
+   * @throws {@link VmemError} `EINVAL` when the block was freed (by any
+   * thread), `ref` names no live block of this pool, or its length exceeds
+   * the block.
+   * @throws TypeError (`ERR_INVALID_ARG_TYPE`) when `ref` is not an object.
+   */
+  view(ref: BlockRef): Uint8Array {
+    const handle = this.#use()
+    const { offset, length, generation } = readBlockRef(ref)
+    const entry = this.#live.get(offset)
+    if (
+      entry instanceof SharedBlock &&
+      entry.generation === generation &&
+      typedArrayTag(entry.view) === 'Uint8Array' &&
+      typedArrayByteLength(entry.view) === length
+    ) {
+      return entry.view as Uint8Array
+    }
+    const usable = binding.poolRefUsableSize(handle, offset, generation)
+    if (usable < 0) throw lastError()
+    if (length > usable) {
+      throw errnoError(EINVAL, `ref length ${length} exceeds the block's ${usable} usable bytes`)
+    }
+    const view = new U8(this.#memory as ArrayBuffer, offset, length)
+    this.#live.set(offset, new SharedBlock<PoolView>(view, generation))
+    return view
   }
 
   /** The size of the pool's memory in bytes (0 once deleted). */
@@ -660,12 +517,8 @@ export class Pool {
   malloc(size: number): Uint8Array {
     const handle = this.#use()
     checkCount('size', size)
-    const sizeOfClass = sizeClass(size)
-    const kept = this.#reuse.get(sizeOfClass)
-    if (kept !== undefined && kept.count > 0) {
-      this.#reuseBytes -= sizeOfClass
-      return this.#view(kept.offsets[--kept.count] as number, size)
-    }
+    const kept = this.#reuse.take(classOf(size))
+    if (kept >= 0) return this.#view(kept, size)
     return this.#view(
       this.#allocate(handle, () => hot.poolMalloc(handle, size)),
       size,
@@ -684,7 +537,7 @@ export class Pool {
     checkCount('size', size)
     const total = nmemb * size
     if (!isSafeInteger(total)) {
-      throw errnoError(osConstants.errno.ENOMEM, `calloc size ${nmemb} * ${size} overflows`)
+      throw errnoError(ENOMEM, `calloc size ${nmemb} * ${size} overflows`)
     }
     return this.#view(
       this.#allocate(handle, () => hot.poolCalloc(handle, nmemb, size)),
@@ -721,20 +574,38 @@ export class Pool {
    * @throws {@link VmemError} `ENOMEM`; `EINVAL` when `view` is not a live
    * allocation of this pool.
    */
-  realloc(view: PoolView | null, size: number): Uint8Array | null {
+  realloc(view: null, size: number): Uint8Array
+  realloc<V extends PoolView>(view: V, size: number): V | null
+  realloc<V extends PoolView>(view: V | null, size: number): V | null
+  realloc<V extends PoolView>(view: V | null, size: number): V | null {
     const handle = this.#use()
     checkCount('size', size)
-    if (view === null) return this.malloc(size)
+    if (view === null) return this.malloc(size) as V
     const offset = this.#liveOffset(view, 'view')
+    const generation = this.#shared
+    // The same class of view back (a Float64Array stays one, a Buffer a Buffer).
+    const kind = kindOfView(view)
+    if (size % kind.bytesPerElement !== 0) {
+      throw outOfRange('size', `a multiple of ${kind.bytesPerElement}, the view's element size`, size)
+    }
     if (size === 0) {
+      if (generation >= 0) {
+        this.#freeShared(handle, offset, generation)
+        return null
+      }
       this.#live.delete(offset)
       hot.poolFree(handle, offset)
       return null
     }
-    const moved = this.#allocate(handle, () => hot.poolRealloc(handle, offset, size))
-    if (moved < 0) throw lastError()
+    const moved = this.#allocate(
+      handle,
+      generation >= 0
+        ? () => binding.poolReallocRef(handle, offset, generation, size)
+        : () => hot.poolRealloc(handle, offset, size),
+    )
+    if (moved < 0) throw generation >= 0 ? this.#sharedFailed(offset) : lastError()
     this.#live.delete(offset)
-    return this.#view(moved, size)
+    return this.#viewOf(kind, moved, size) as V
   }
 
   /**
@@ -747,20 +618,14 @@ export class Pool {
     const handle = this.#use()
     if (view === null) return
     const offset = this.#liveOffset(view, 'view')
+    if (this.#shared >= 0) return this.#freeShared(handle, offset, this.#shared)
     // Kept for the next malloc of its class when there is room; an object
     // from alignedAlloc may be larger than its class, never smaller.
     // The length from the view's internal slot: a `byteLength` property user
     // code defined on the view (or its prototype chain) never counts.
-    const sizeOfClass = sizeClass(typedArrayByteLength(view))
-    if (this.#reuseBytes + sizeOfClass <= this.#reuseLimit) {
-      let kept = this.#reuse.get(sizeOfClass)
-      if (kept === undefined) this.#reuse.set(sizeOfClass, (kept = new OffsetStack()))
-      if (kept.count < REUSE_PER_CLASS) {
-        this.#live.set(offset, null)
-        kept.offsets[kept.count++] = offset
-        this.#reuseBytes += sizeOfClass
-        return
-      }
+    if (this.#reuse.keep(classOf(typedArrayByteLength(view)), offset)) {
+      this.#live.set(offset, null)
+      return
     }
     this.#live.delete(offset)
     hot.poolFree(handle, offset)
@@ -772,7 +637,11 @@ export class Pool {
    */
   mallocUsableSize(view: PoolView): number {
     const handle = this.#use()
-    return hot.poolUsableSize(handle, this.#liveOffset(view, 'view'))
+    const offset = this.#liveOffset(view, 'view')
+    if (this.#shared < 0) return hot.poolUsableSize(handle, offset)
+    const usable = binding.poolRefUsableSize(handle, offset, this.#shared)
+    if (usable < 0) throw this.#sharedFailed(offset)
+    return usable
   }
 
   /**
@@ -826,10 +695,25 @@ export class Pool {
     return result === 1
   }
 
-  /** A snapshot of the pool's statistics. */
-  stats(): PoolStats {
+  /**
+   * Gives back every block this thread keeps for this pool — the lists
+   * JavaScript keeps for reuse, the core's front cache and jemalloc's
+   * thread cache — so that {@link Pool.stats} and other threads see them
+   * free. Nothing else flushes: call it before reading statistics that
+   * must count only live blocks.
+   */
+  flush(): void {
     const handle = this.#use()
     this.#releaseReused(handle)
+    binding.poolFlush(handle)
+  }
+
+  /**
+   * A snapshot of the pool's statistics. It gives nothing back: blocks this
+   * thread keeps for reuse count as allocated until {@link Pool.flush}.
+   */
+  stats(): PoolStats {
+    const handle = this.#use()
     const stats = binding.poolStats(handle)
     if (stats === null) throw poolDeleted()
     return stats
@@ -842,29 +726,78 @@ export class Pool {
    * bins, `l` its large classes.
    */
   statsPrint(opts: string = ''): void {
-    const handle = this.#use()
-    checkString('opts', opts)
-    this.#releaseReused(handle)
-    const text = binding.poolStatsText(handle, opts)
+    const text = this.statsText(opts)
+    const printFunction = currentPrint()
     if (printFunction !== null) printFunction(text)
     else binding.printDefault(text)
   }
 
   /**
-   * Releases the pool (libvmem's `vmem_delete`); its file space goes back to
-   * the file system. Every view of the pool then reads as length 0 and every
-   * method throws. Calling it again does nothing.
+   * The text {@link Pool.statsPrint} prints, as a string (`opts` as there).
+   *
+   * @example
+   * ```ts
+   * pool.statsText('gbl').startsWith('___ Begin vmem statistics ___') // true
+   * ```
+   */
+  statsText(opts: string = ''): string {
+    const handle = this.#use()
+    checkString('opts', opts)
+    return binding.poolStatsText(handle, opts)
+  }
+
+  /**
+   * Returns the pages of freed memory to the file system now, rather than
+   * after jemalloc's decay time (10 s): on tmpfs or a disk, the file's
+   * space for them is freed. Blocks this thread keeps for reuse are not
+   * freed memory: {@link Pool.flush} first to include them.
+   */
+  purge(): void {
+    binding.poolPurge(this.#use())
+  }
+
+  /**
+   * Releases this handle of the pool (libvmem's `vmem_delete`): every view
+   * this handle made then reads as length 0 and every method throws. When it
+   * was the pool's last handle (see {@link Pool.share}), the pool goes and
+   * its file space goes back to the file system; otherwise the pool lives on
+   * for the other handles. Calling it again does nothing.
    */
   delete(): void {
+    const handle = this.#end()
+    if (handle >= 0) binding.poolDelete(handle, this.#takeMemory())
+  }
+
+  /**
+   * {@link Pool.delete} with the pool's release (unmapping and closing its
+   * file) on libuv's thread pool. The handle ends at once — views read as
+   * length 0 and methods throw before the promise settles.
+   */
+  async deleteAsync(): Promise<void> {
+    const handle = this.#end()
+    if (handle >= 0) await binding.poolDeleteAsync(handle, this.#takeMemory())
+  }
+
+  /**
+   * Ends this handle's bookkeeping: what it keeps for reuse and caches goes
+   * back to the pool (which other handles may go on using). Its native
+   * handle, or -1 when it had ended already.
+   */
+  #end(): number {
     const handle = this.#handle
-    if (handle < 0) return
+    if (handle < 0) return -1
+    this.#releaseReused(handle)
+    binding.poolFlush(handle)
     this.#handle = -1
     this.#live.clear()
-    this.#reuse.clear()
-    this.#reuseBytes = 0
     unregisterCollected(collected, this)
-    binding.poolDelete(handle, this.#memory)
+    return handle
+  }
+
+  #takeMemory(): ArrayBuffer | null {
+    const memory = this.#memory
     this.#memory = null
+    return memory
   }
 
   /** Same as {@link Pool.delete}, for `using pool = Pool.create(...)`. */

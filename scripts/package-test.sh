@@ -77,7 +77,9 @@ cp "$binary" "$work/platform/"
 
 echo "== packing vmem"
 cp package.json README.md CHANGELOG.md LICENSE-MIT LICENSE-APACHE index.js index.d.ts index.mjs index.d.mts binding.js \
-  binding.d.ts "$work/stage/"
+  binding.d.ts hot.d.ts "$work/stage/"
+mkdir -p "$work/stage/lib"
+cp lib/*.js lib/*.d.ts "$work/stage/lib/"
 node -e '
   const fs = require("fs")
   const pkg = JSON.parse(fs.readFileSync(process.argv[1], "utf8"))

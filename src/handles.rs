@@ -5,7 +5,7 @@ use std::ptr;
 use std::rc::Rc;
 
 use napi::sys;
-use vmem::Pool;
+use vmem::{Pool, SharedPool};
 
 thread_local! {
     /// Whether this thread's Node.js environment still runs: from the first
@@ -70,11 +70,12 @@ fn watch_env(env: sys::napi_env) {
     ENV_ALIVE.with(|alive| alive.set(status == sys::Status::napi_ok));
 }
 
-/// A pool, shared by the handle table and the pool's ArrayBuffer: the memory
-/// stays mapped while either holds it, so no view can outlive it.
+/// A handle of a pool, shared by this thread's handle table and the pool's
+/// ArrayBuffer on this thread: the memory stays mapped while either holds it
+/// (or a handle on another thread does), so no view can outlive it.
 pub(crate) struct PoolSlot {
     /// Declared first: dropped (leaving the registry) before the region goes.
-    pool: RefCell<Option<Pool>>,
+    pool: RefCell<Option<SharedPool>>,
     region: RefCell<Option<RegionRef>>,
 }
 
@@ -82,7 +83,17 @@ impl PoolSlot {
     /// Runs `f` on the pool unless it was deleted.
     #[inline]
     pub(crate) fn with<R>(&self, f: impl FnOnce(&Pool) -> R) -> Option<R> {
-        self.pool.borrow().as_ref().map(f)
+        self.pool.borrow().as_deref().map(f)
+    }
+
+    /// Lists the pool for other threads (`SharedPool::share`); None when it
+    /// was deleted or lives in a region buffer, which belongs to this
+    /// thread's JavaScript environment and cannot outlive it.
+    pub(crate) fn share(&self) -> Option<u64> {
+        if self.region.borrow().is_some() {
+            return None;
+        }
+        self.pool.borrow().as_ref().map(SharedPool::share)
     }
 
     /// The pool's address range.
@@ -98,13 +109,26 @@ impl PoolSlot {
         let region = self.region.borrow_mut().take();
         drop(region);
     }
+
+    /// Takes the pool out to be dropped on another thread (its views must be
+    /// detached already): None when nothing is left to drop there, because
+    /// the pool was deleted, or lives in a region buffer and so is dropped
+    /// now (before the buffer it lives in may go, which only this thread
+    /// can release).
+    pub(crate) fn take_for_drop(&self) -> Option<SharedPool> {
+        if self.region.borrow().is_some() {
+            self.delete();
+            return None;
+        }
+        self.pool.borrow_mut().take()
+    }
 }
 
 thread_local! {
     static POOLS: RefCell<Vec<Option<Rc<PoolSlot>>>> = const { RefCell::new(Vec::new()) };
 }
 
-pub(crate) fn insert(pool: Pool, region: Option<RegionRef>) -> u32 {
+pub(crate) fn insert(pool: SharedPool, region: Option<RegionRef>) -> u32 {
     let slot = Some(Rc::new(PoolSlot { pool: RefCell::new(Some(pool)), region: RefCell::new(region) }));
     POOLS.with(|pools| {
         let mut pools = pools.borrow_mut();

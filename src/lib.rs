@@ -3,7 +3,11 @@
 //! live views and builds them over the pool-wide ArrayBuffer made here.
 //!
 //! Pools are named by small integer handles, valid on the JavaScript thread
-//! that made them. Allocation calls answer with byte offsets into the pool
+//! that made or attached them: each handle holds a `SharedPool`, so threads
+//! of one process share a pool (`pool_share` / `attach_pool`), blocks they
+//! hand each other go through the core's block table (`blocks`), and the
+//! file work of creating and deleting runs off the event loop (`tasks`).
+//! Allocation calls answer with byte offsets into the pool
 //! (`-1` on failure, with the errno in `lastErrno`), so the hot path throws
 //! nothing and makes no JavaScript object besides the number. The hot calls
 //! are plain N-API callbacks (`hot`): napi-rs's generated wrappers cost ten
@@ -11,8 +15,10 @@
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod blocks;
 mod handles;
 mod hot;
+pub mod tasks;
 
 use std::rc::Rc;
 use std::sync::Arc;
@@ -21,14 +27,14 @@ use napi::bindgen_prelude::{ArrayBuffer, Function, Object, Uint8ArraySlice};
 use napi::threadsafe_function::ThreadsafeFunctionCallMode;
 use napi::{Env, JsValue, Result, Status};
 use napi_derive::napi;
-use vmem::Pool;
+use vmem::{Pool, SharedPool};
 
 use handles::PoolSlot;
 
 /// Gives the offset that means "failed". `err` is already reported: the
 /// core records every error it returns, in the one store `lastErrno` and
 /// `errormsg` read.
-fn failed(_reported: vmem::Error) -> f64 {
+pub(crate) fn failed(_reported: vmem::Error) -> f64 {
     -1.0
 }
 
@@ -55,6 +61,23 @@ pub fn check_version(major: u32, minor: u32) -> Option<String> {
 #[napi]
 pub fn usable_size_for(size: f64) -> f64 {
     vmem::usable_size_for(size as usize) as f64
+}
+
+/// The core's size classes (`vmem::size_classes`), handed to JavaScript
+/// once so that its reuse lists sort blocks by the same table.
+#[napi(object)]
+pub struct NativeSizeClasses {
+    /// Every class size the front cache serves, ascending.
+    pub classes: Vec<u32>,
+    /// jemalloc's page size.
+    pub page: u32,
+}
+
+/// The size classes of `vmem::size_classes`.
+#[napi]
+pub fn size_classes() -> NativeSizeClasses {
+    let table = vmem::size_classes();
+    NativeSizeClasses { classes: table.classes.iter().map(|&size| size as u32).collect(), page: table.page as u32 }
 }
 
 /// Prints through the library's default print function (`VMEM_LOG_FILE` or
@@ -89,9 +112,9 @@ pub const MAJOR_VERSION: u32 = vmem::MAJOR_VERSION;
 #[napi]
 pub const MINOR_VERSION: u32 = vmem::MINOR_VERSION;
 
-fn register(result: vmem::Result<Pool>, region: Option<handles::RegionRef>) -> i32 {
+pub(crate) fn register(result: vmem::Result<Pool>, region: Option<handles::RegionRef>) -> i32 {
     match result {
-        Ok(pool) => handles::insert(pool, region) as i32,
+        Ok(pool) => handles::insert(SharedPool::new(pool), region) as i32,
         Err(err) => {
             failed(err);
             -1
@@ -103,6 +126,33 @@ fn register(result: vmem::Result<Pool>, region: Option<handles::RegionRef>) -> i
 #[napi]
 pub fn create_pool(dir: String, size: f64) -> i32 {
     register(Pool::create(dir, size as usize), None)
+}
+
+/// Lists the pool of `handle` for other threads (`SharedPool::share`): its
+/// id, or -1 (`EINVAL` reported) when the pool lives in a region buffer,
+/// which belongs to this thread.
+#[napi]
+pub fn pool_share(handle: u32) -> f64 {
+    match handles::get(handle).and_then(|slot| slot.share()) {
+        Some(id) => id as f64,
+        None => failed(
+            vmem::Error::new(
+                libc::EINVAL,
+                "a pool made in a region cannot be shared: its buffer belongs to the thread that made it",
+            )
+            .report(),
+        ),
+    }
+}
+
+/// A handle on this thread of the shared pool with this id
+/// (`SharedPool::attach`), or -1 (`EINVAL` reported) when that pool is gone.
+#[napi]
+pub fn attach_pool(id: f64) -> i32 {
+    match SharedPool::attach(id as u64) {
+        Ok(pool) => handles::insert(pool, None) as i32,
+        Err(err) => failed(err) as i32,
+    }
 }
 
 /// The system's page size: a region pool starts on a page boundary.
@@ -168,14 +218,21 @@ pub fn pool_memory(env: &Env, handle: u32) -> Result<ArrayBuffer<'_>> {
 /// the pool stays until the ArrayBuffer that holds it is collected.
 #[napi]
 pub fn pool_delete(handle: u32, memory: Option<ArrayBuffer>) {
-    let Some(slot) = handles::remove(handle) else { return };
+    if let Some(slot) = release(handle, memory) {
+        slot.delete();
+    }
+}
+
+/// Ends `handle` and detaches its ArrayBuffer: the handle's slot when the
+/// pool may go now, None when it is gone already or must wait for its
+/// ArrayBuffer to be collected (see `pool_delete`).
+pub(crate) fn release(handle: u32, memory: Option<ArrayBuffer>) -> Option<Rc<PoolSlot>> {
+    let slot = handles::remove(handle)?;
     let detached_here = match memory {
         None => true,
         Some(memory) => !memory.is_detached().unwrap_or(true) && memory.detach().is_ok(),
     };
-    if detached_here {
-        slot.delete();
-    }
+    detached_here.then_some(slot)
 }
 
 /// Forgets a handle whose JavaScript object was collected without
@@ -244,6 +301,14 @@ pub fn pool_stats(handle: u32) -> Option<NativeStats> {
 #[napi]
 pub fn pool_stats_text(handle: u32, opts: String) -> String {
     handles::get(handle).and_then(|slot| slot.with(|pool| pool.stats_text(&opts))).unwrap_or_default()
+}
+
+/// Gives back what the calling thread caches for the pool (`Pool::flush`).
+#[napi]
+pub fn pool_flush(handle: u32) {
+    if let Some(slot) = handles::get(handle) {
+        slot.with(Pool::flush);
+    }
 }
 
 /// Returns the pages of freed memory to the file system now.

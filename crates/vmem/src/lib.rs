@@ -7,6 +7,7 @@ use std::ffi::{CStr, CString};
 mod alloc_api;
 mod arena;
 mod barrier;
+mod blocks;
 mod ctl;
 mod error;
 #[doc(hidden)]
@@ -18,6 +19,7 @@ mod mapping;
 mod pagemap;
 mod pool;
 mod registry;
+mod shares;
 mod sizeclass;
 mod space;
 mod stats;
@@ -102,6 +104,37 @@ pub fn check_version_c(major: u32, minor: u32) -> Option<&'static CStr> {
 /// ```
 pub fn usable_size_for(size: usize) -> usize {
     sizeclass::SizeClasses::get().usable_size(size)
+}
+
+/// jemalloc's size classes as this library serves them, so that a face
+/// which keeps freed blocks for reuse (the Node.js binding) sorts them by
+/// class from the same table as the core rather than deriving its own.
+#[derive(Clone, Copy, Debug)]
+pub struct SizeClassTable {
+    /// Every class size up to the largest class the front cache serves,
+    /// ascending: a request of `size` bytes (at most the last entry) gets the
+    /// first class that holds it, and a block of that class is
+    /// interchangeable with any other of it.
+    pub classes: &'static [usize],
+    /// jemalloc's page: above the last class, requests round up to whole
+    /// pages (and larger, by jemalloc's own large classes).
+    pub page: usize,
+}
+
+/// The size classes of [`SizeClassTable`], read from jemalloc once.
+///
+/// ```
+/// let table = vmem::size_classes();
+/// assert_eq!(table.classes[0], 8);
+/// assert!(table.classes.windows(2).all(|pair| pair[0] < pair[1]));
+/// for size in [1, 100, 4000, 33 << 10, *table.classes.last().unwrap()] {
+///     let class = table.classes.iter().copied().find(|&class| class >= size).unwrap();
+///     assert_eq!(class, vmem::usable_size_for(size));
+/// }
+/// ```
+pub fn size_classes() -> SizeClassTable {
+    let classes = sizeclass::SizeClasses::get();
+    SizeClassTable { classes: classes.sizes(), page: 1 << classes.page_shift() }
 }
 
 /// Starts jemalloc and reads its size classes now rather than in the first

@@ -10,6 +10,7 @@ mod strings;
 use std::ptr::{self, NonNull};
 
 use crate::arena::Arena;
+use crate::blocks::BlockTable;
 use crate::ctl;
 use crate::error::{Error, Result};
 use crate::log::{self, Level};
@@ -49,11 +50,32 @@ pub struct Pool {
     base: usize,
     len: usize,
     caches: PoolCaches,
+    /// Blocks listed for sharing between threads (see `blocks.rs`).
+    blocks: BlockTable,
     /// Declared last: dropped after the caches are gone, and it unmaps.
     arena: Arena,
 }
 
 impl Pool {
+    /// The pool's process-unique id: ids count up from 1 and are never
+    /// reused, so an id names one pool for the life of the process.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Gives back every block the calling thread caches for this pool (its
+    /// front cache and jemalloc's thread cache) to the pool's arena, so
+    /// that statistics and other threads see them free. Other threads'
+    /// caches are theirs to flush.
+    pub fn flush(&self) {
+        self.caches.flush_current_thread();
+    }
+
+    /// The blocks listed for sharing between threads.
+    pub(crate) fn blocks(&self) -> &BlockTable {
+        &self.blocks
+    }
+
     /// The first byte of the pool's memory.
     pub fn base(&self) -> *mut u8 {
         self.base as *mut u8

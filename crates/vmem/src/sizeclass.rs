@@ -133,6 +133,11 @@ impl SizeClasses {
         bin >= self.first_large
     }
 
+    /// The class size of every bin, ascending.
+    pub(crate) fn sizes(&self) -> &[usize] {
+        &self.sizes
+    }
+
     /// How many bins there are.
     pub(crate) fn count(&self) -> usize {
         self.sizes.len()

@@ -118,7 +118,7 @@ impl Pool {
             valgrind::create_pool(base as *const u8, len);
         }
         crate::vlog!(Level::Basic, "pool {id} created at {base:#x} size {len}");
-        Ok(Pool { id, base, len, caches, arena })
+        Ok(Pool { id, base, len, caches, blocks: Default::default(), arena })
     }
 }
 
