@@ -182,8 +182,9 @@ const machine =
   `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ` +
   `Linux ${os.release()}, load average ${os.loadavg()[0].toFixed(1)} at the end`
 const intro =
-  `One run of \`npm run bench\` on ${date}, on a loaded 2-core machine (${machine}; other builds ran beside it): ` +
-  `medians of ${rounds} alternating rounds, ratios within the run, times in ns per malloc + write + free.`
+  `One run of \`npm run bench\` on ${date}, on a loaded 2-core machine shared with other work (${machine}): ` +
+  `medians of ${rounds} alternating round${rounds === 1 ? '' : 's'}, ratios within the run, ` +
+  'times in ns per malloc + write + free.'
 const goals =
   'Goals (issue 15, vmem ÷ best other column): ≤ 1.0 for small pairs and batches, on one thread or two; ' +
   `≤ 1.5 for 64 KiB and 1 MiB pairs and mixed batches; fills ≥ 99.5 %${mark(fillMet)}; JavaScript ≤ 1.0.`
@@ -275,7 +276,7 @@ const svg = [
       `<text x="10" y="${y + 17}">${row.label.replace(/&/g, '&amp;')}</text>`,
       `<rect x="${left}" y="${y + 4}" width="${scale(row.ratio)}" height="18" fill="${colour}"/>`,
       `<line x1="${left + scale(row.goal)}" x2="${left + scale(row.goal)}" y1="${y}" y2="${y + 26}" stroke="#000" stroke-width="2"/>`,
-      `<text x="${left + scale(row.ratio) + 6}" y="${y + 17}">${row.ratio.toFixed(2)}×</text>`,
+      `<text x="${left + Math.max(scale(row.ratio), scale(row.goal)) + 6}" y="${y + 17}">${row.ratio.toFixed(2)}×</text>`,
     ].join('')
   }),
   '</svg>',
