@@ -1,184 +1,282 @@
-// Turns bench/out (raw yardstick output, js.json) into medians and ratios:
-// bench/RESULTS.md (Markdown table with machine, date, versions) and
-// bench/ratios.svg (a bar chart of each ratio against its goal).
+// Turns bench/out (raw yardstick output per backend and round, js.json) into
+// medians, ratios and spreads: bench/RESULTS.md (the tables, each round's
+// spread, machine, date, versions), bench/ratios.svg (each ratio against its
+// goal) and the README's table (between its bench markers), all from one run.
 // Usage: node bench/report.mjs bench/out ROUNDS
 import { execSync } from 'node:child_process'
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
+import { writeReadmeBlock } from './readme.mjs'
 
-const [outDir = 'bench/out', roundsArg = '3'] = process.argv.slice(2)
+const [outDir = 'bench/out', roundsArg = '5'] = process.argv.slice(2)
 const rounds = Number(roundsArg)
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
 
-// backend -> figure -> [values]
+// backend -> figure -> round -> value
 const samples = new Map()
 for (const file of readdirSync(`${outDir}/raw`).filter((name) => name.endsWith('.txt'))) {
-  const backend = file.split('.')[0].replace(/^memkind_(create|pair|batch|fill)$/, 'memkind')
+  const [backend, round] = file.split('.')
   for (const line of readFileSync(`${outDir}/raw/${file}`, 'utf8').split('\n')) {
     const [name, value] = line.split(' ')
-    if (name === undefined || value === undefined || Number.isNaN(Number(value))) continue
+    if (name === undefined || value === undefined || value === '' || Number.isNaN(Number(value))) continue
     const figures = samples.get(backend) ?? new Map()
     samples.set(backend, figures)
-    figures.set(name, [...(figures.get(name) ?? []), Number(value)])
+    const byRound = figures.get(name) ?? new Map()
+    figures.set(name, byRound)
+    byRound.set(Number(round), Number(value))
   }
 }
+const values = (backend, figure) => [...(samples.get(backend)?.get(figure)?.values() ?? [])]
 const get = (backend, figure) => {
-  const values = samples.get(backend)?.get(figure)
-  return values?.length ? median(values) : undefined
+  const all = values(backend, figure)
+  return all.length ? median(all) : undefined
 }
 const js = JSON.parse(readFileSync(`${outDir}/js.json`, 'utf8'))
 
-const fmt = (value, unit) => {
-  if (value === undefined) return '—'
-  if (unit === '%') return `${(value * 100).toFixed(1)} %`
-  if (unit === 'ms') return `${value.toFixed(1)} ms`
-  if (unit === 'MiB') return `${(value / 1048576).toFixed(1)} MiB`
-  return `${value < 100 ? value.toFixed(1) : value.toFixed(0)} ns`
-}
+/** A time in ns as the tables show it; "n/a" when the peer did not run. */
+const ns = (value) => (value === undefined ? 'n/a' : value < 1000 ? value.toFixed(1) : value.toFixed(0))
+const spread = (all) => (all.length ? `${ns(Math.min(...all))}–${ns(Math.max(...all))}` : 'n/a')
+const ratioText = (ratio) => (ratio === undefined ? '—' : ratio.toFixed(2))
+const mark = (met) => (met === undefined ? '' : met ? ' ✓' : ' ✗')
 
-// Rows: [figure, ours, peers..., ratio, goal test, goal text, libvmem 1.8 (docs/measurements.md)]
-const rows = []
-const ratioRow = (label, figure, goal, libvmem) => {
-  const ours = get('vmem', figure)
-  const je = get('jemalloc', figure)
-  const ratio = ours !== undefined && je ? ours / je : undefined
-  rows.push({
-    label,
-    cells: [fmt(ours), fmt(je), fmt(get('glibc', figure)), fmt(get('memkind', figure))],
-    ratio,
-    ratioText: ratio === undefined ? '—' : `${ratio.toFixed(2)}×`,
-    goal: goal === undefined ? '—' : `≤ ${goal}×`,
-    met: goal === undefined || ratio === undefined ? undefined : ratio <= goal,
-    goalValue: goal,
-    libvmem,
-  })
-}
-ratioRow('malloc+free, 64 B', 'pair_64_ns', 1.5, '4.2×')
-ratioRow('malloc+free, 4 KiB', 'pair_4096_ns', undefined, '—')
-ratioRow('malloc+free, 64 KiB', 'pair_65536_ns', undefined, '10.5×')
-ratioRow('malloc+free, 1 MiB', 'pair_1048576_ns', 2, '17×')
-ratioRow('1000 × 8–512 B, shuffled frees', 'batch_small_1t_ns', 1.3, '2.1×')
-ratioRow('same, 2 threads, one pool (wall/op)', 'batch_small_2t_ns_per_op_wall', 1.3, '1.7×')
-
-const fillRows = [
-  ['64 MiB pool filled, 64 B objects', 'fill_64_utilization', 0.97, '91.7 %'],
-  ['… 4 KiB objects', 'fill_4096_utilization', 0.97, '93.2 %'],
-  ['… 1 MiB objects', 'fill_1048576_utilization', 0.95, '70.3 %'],
-].map(([label, figure, goal, libvmem]) => {
-  const ours = get('vmem', figure)
+// The C table: vmem against every other column, each ratio to the best one.
+const columns = [
+  ['vmem', 'vmem'],
+  ['jemalloc', 'jemalloc heap'],
+  ['mimalloc', 'mimalloc heap'],
+  ['tcmalloc', 'tcmalloc heap'],
+  ['glibc', 'glibc'],
+  ['mimalloc_arena', 'mimalloc arena (pool file)'],
+]
+const others = columns.slice(1).map(([backend]) => backend)
+// Goals of issue 15: ratios to the best other column, same run.
+const cRows = [
+  ['pair 64 B', 'pair_64_ns', 1],
+  ['pair 4 KiB', 'pair_4096_ns', 1],
+  ['pair 64 KiB', 'pair_65536_ns', 1.5],
+  ['pair 1 MiB', 'pair_1048576_ns', 1.5],
+  ['batch 1000 × 8–512 B', 'batch_small_1t_ns', 1],
+  ['batch 200 × 8 B–64 KiB', 'batch_mixed_1t_ns', 1.5],
+  ['batch 1000 × 8–512 B, 2 threads, wall/op', 'batch_small_2t_ns_per_op_wall', 1],
+].map(([label, figure, goal]) => {
+  const medians = columns.map(([backend]) => get(backend, figure))
+  const best = Math.min(...medians.slice(1).filter((value) => value !== undefined))
+  const ratio = medians[0] !== undefined && Number.isFinite(best) ? medians[0] / best : undefined
+  // Each round's own ratio: how far one run alone could be off.
+  const perRound = []
+  for (let round = 1; round <= rounds; round++) {
+    const ours = samples.get('vmem')?.get(figure)?.get(round)
+    const theirs = others
+      .map((backend) => samples.get(backend)?.get(figure)?.get(round))
+      .filter((value) => value !== undefined)
+    if (ours !== undefined && theirs.length) perRound.push(ours / Math.min(...theirs))
+  }
   return {
     label,
-    cells: [fmt(ours, '%'), '—', '—', fmt(get('memkind', figure), '%')],
-    ratioText: '',
-    goal: `≥ ${goal * 100} %`,
-    met: ours === undefined ? undefined : ours >= goal,
-    libvmem,
-  }
-})
-// libvmem's create/delete system calls, replayed in this run
-// (bench/libvmem-create.c), are the yardstick; docs/measurements.md gives the one measured once.
-const createRows = [
-  [
-    'create+delete 1 GiB, tmpfs',
-    get('vmem', 'create_delete_1GiB_ms'),
-    get('memkind', 'create_delete_1GiB_ms'),
-    get('libvmem_syscalls', 'create_delete_1GiB_ms'),
-    '385 ms',
-  ],
-  [
-    'create 1 GiB, disk (ext4)',
-    get('vmem_disk', 'create_1GiB_ms'),
-    get('memkind_disk', 'create_1GiB_ms'),
-    get('libvmem_syscalls_disk', 'create_1GiB_ms'),
-    '4.3 ms',
-  ],
-].map(([label, ours, memkind, replayed, measured]) => ({
-  label,
-  cells: [fmt(ours, 'ms'), '—', '—', fmt(memkind, 'ms')],
-  ratioText: '',
-  goal: `≤ libvmem (its system calls here: ${fmt(replayed, 'ms')})`,
-  met: ours === undefined || replayed === undefined ? undefined : ours <= replayed,
-  libvmem: measured,
-}))
-
-const jsGoals = { 64: 4, 4096: 0.2, 1048576: 0.05 }
-const jsRows = js.pairs.map(({ size, vmemNs, bufferNs }) => {
-  const ratio = vmemNs / bufferNs
-  return {
-    label: `JS: malloc+write+free vs Buffer.allocUnsafe, ${size >= 1048576 ? '1 MiB' : size >= 4096 ? '4 KiB' : '64 B'}`,
-    vmem: fmt(vmemNs),
-    buffer: fmt(bufferNs),
+    cells: medians.map(ns),
+    spreads: columns.map(([backend]) => spread(values(backend, figure))),
     ratio,
-    ratioText: `${ratio.toFixed(2)}×`,
-    goal: `≤ ${jsGoals[size]}×`,
-    goalValue: jsGoals[size],
-    met: ratio <= jsGoals[size],
+    perRound,
+    goal,
+    met: ratio === undefined ? undefined : ratio <= goal,
   }
 })
-const heapRow = {
-  label: `JS: V8 heap growth, 2 GiB of pool memory in ${js.heapPieces} × 64 KiB`,
-  value: fmt(js.heapGrowthBytes, 'MiB'),
-  met: js.heapGrowthBytes < 64 * 1048576,
+const fills = [64, 4096, 1 << 20]
+const fillCell = (backend) => {
+  const all = fills.map((size) => get(backend, `fill_${size}_utilization`))
+  return all.every((value) => value === undefined)
+    ? 'n/a'
+    : `${all.map((value) => (value === undefined ? '—' : (value * 100).toFixed(1))).join(' / ')} %`
 }
+const fillMet = fills.every((size) => (get('vmem', `fill_${size}_utilization`) ?? 0) >= 0.995)
+const fillRow = `| fill 64 B / 4 KiB / 1 MiB | ${fillCell('vmem')} | — | — | — | — | ${fillCell('mimalloc_arena')} | |`
+
+const cHeader = [
+  `| ns | ${columns.map(([, label]) => label).join(' | ')} | vmem ÷ best other |`,
+  `| --- | ${columns.map(() => '---').join(' | ')} | --- |`,
+]
+const cTable = [
+  ...cHeader,
+  ...cRows.map((row) => `| ${row.label} | ${row.cells.join(' | ')} | ${ratioText(row.ratio)} |`),
+  fillRow,
+]
+
+// The JavaScript table.
+const jsColumns = [
+  ['vmem', 'vmem view'],
+  ['thing', "@thi.ng/malloc `mallocAs('u8', n)`"],
+  ['buffer', 'Buffer.allocUnsafe'],
+]
+const jsLabels = {
+  pair_64: '64 B',
+  pair_4096: '4 KiB',
+  pair_1048576: '1 MiB',
+  batch_small: 'batch 1000 × 8–512 B, per op',
+}
+const jsRows = js.rows.map(({ key, samples: byName }) => {
+  const medians = jsColumns.map(([name]) => (byName[name]?.length ? median(byName[name]) : undefined))
+  const best = Math.min(...medians.slice(1).filter((value) => value !== undefined))
+  const ratio = medians[0] !== undefined && Number.isFinite(best) ? medians[0] / best : undefined
+  const perRound = byName.vmem.map(
+    (ours, round) => ours / Math.min(...jsColumns.slice(1).map(([name]) => byName[name][round])),
+  )
+  const cells = medians.map(ns)
+  if (key === 'batch_small') cells[2] += ' (never freed)'
+  return {
+    label: jsLabels[key] ?? key,
+    cells,
+    spreads: jsColumns.map(([name]) => spread(byName[name] ?? [])),
+    ratio,
+    perRound,
+    goal: 1,
+    met: ratio === undefined ? undefined : ratio <= 1,
+  }
+})
+const jsTable = [
+  `| ns | ${jsColumns.map(([, label]) => label).join(' | ')} | vmem ÷ best |`,
+  `| --- | ${jsColumns.map(() => '---').join(' | ')} | --- |`,
+  ...jsRows.map((row) => `| ${row.label} | ${row.cells.join(' | ')} | ${ratioText(row.ratio)} |`),
+]
+const heapLine =
+  `V8 heap growth while 2 GiB of pool memory is allocated in ${js.heapPieces} × 64 KiB views: ` +
+  `${(js.heapGrowthBytes / 1048576).toFixed(1)} MiB (goal < 64 MiB${mark(js.heapGrowthBytes < 64 * 1048576)}).`
+
+// Create and delete: vmem against libvmem's own system calls replayed in
+// this run (bench/libvmem-create.c), memkind, and libvmem as measured once.
+const ms = (value) => (value === undefined ? 'n/a' : `${value.toFixed(1)} ms`)
+const createTable = [
+  '| create | vmem | libvmem 1.8 system calls, replayed | memkind PMEM | libvmem 1.8 (docs/measurements.md) |',
+  '| --- | --- | --- | --- | --- |',
+  `| create+delete 1 GiB, tmpfs | ${ms(get('vmem', 'create_delete_1GiB_ms'))} | ${ms(get('libvmem_syscalls', 'create_delete_1GiB_ms'))} | ${ms(get('memkind', 'create_delete_1GiB_ms'))} | 385 ms |`,
+  `| create 1 GiB, disk | ${ms(get('vmem_disk', 'create_1GiB_ms'))} | ${ms(get('libvmem_syscalls_disk', 'create_1GiB_ms'))} | ${ms(get('memkind_disk', 'create_1GiB_ms'))} | 4.3 ms |`,
+]
+
+// How noisy one run is: the widest spread of a row's per-round ratio.
+const ranged = [...cRows, ...jsRows.map((row) => ({ ...row, label: `JS ${row.label}` }))].filter(
+  (row) => row.perRound.length > 1,
+)
+const widest = ranged.reduce(
+  (worst, row) =>
+    Math.max(...row.perRound) / Math.min(...row.perRound) >
+    Math.max(...worst.perRound) / Math.min(...worst.perRound)
+      ? row
+      : worst,
+  ranged[0],
+)
+const noise = widest
+  ? `A single round is noisy: its own vmem ÷ best ratio moved by up to ${(Math.max(...widest.perRound) / Math.min(...widest.perRound)).toFixed(2)}× ` +
+    `within this run (${widest.label}: ${Math.min(...widest.perRound).toFixed(2)}–${Math.max(...widest.perRound).toFixed(2)} ` +
+    `over ${widest.perRound.length} rounds); the medians above are steadier, and \`bench/RESULTS.md\` gives every row's min–max.`
+  : ''
 
 const version = (command) => {
   try {
-    return execSync(command, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+    return execSync(command, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || 'not found'
   } catch {
     return 'not found'
   }
 }
-const mark = (met) => (met === undefined ? '' : met ? ' ✓' : ' ✗')
+const deb = (name) => version(`dpkg-query -W -f '\${Version}' ${name}`)
+const date = new Date().toISOString().slice(0, 10)
+const machine =
+  `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ` +
+  `Linux ${os.release()}, load average ${os.loadavg()[0].toFixed(1)} at the end`
+const intro =
+  `One run of \`npm run bench\` on ${date}, on a loaded 2-core machine shared with other work (${machine}): ` +
+  `medians of ${rounds} alternating round${rounds === 1 ? '' : 's'}, ratios within the run, ` +
+  'times in ns per malloc + write + free.'
+const goals =
+  'Goals (issue 15, vmem ÷ best other column): ≤ 1.0 for small pairs and batches, on one thread or two; ' +
+  `≤ 1.5 for 64 KiB and 1 MiB pairs and mixed batches; fills ≥ 99.5 %${mark(fillMet)}; JavaScript ≤ 1.0.`
+
+const spreadTable = (rows, labels) => [
+  `| min–max over rounds | ${labels.join(' | ')} | vmem ÷ best other, per round |`,
+  `| --- | ${labels.map(() => '---').join(' | ')} | --- |`,
+  ...rows.map(
+    (row) =>
+      `| ${row.label} | ${row.spreads.join(' | ')} | ${row.perRound.length ? `${Math.min(...row.perRound).toFixed(2)}–${Math.max(...row.perRound).toFixed(2)}` : '—'} |`,
+  ),
+]
 const lines = [
   '# vmem benchmark results',
   '',
-  `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${os.release()}. ` +
-    `Date: ${new Date().toISOString().slice(0, 10)}. Medians of ${rounds} alternating rounds; ratios are within one run.`,
+  intro,
   '',
   `Versions: vmem ${JSON.parse(readFileSync('package.json', 'utf8')).version}, ${version('rustc --version')}, ` +
-    `Node.js ${js.node}, jemalloc ${version("dpkg-query -W -f '${Version}' libjemalloc2")} (system, LD_PRELOAD), ` +
-    `memkind ${version("dpkg-query -W -f '${Version}' libmemkind0")}, glibc ${version("dpkg-query -W -f '${Version}' libc6")}.`,
+    `Node.js ${js.node}, jemalloc ${deb('libjemalloc2')}, mimalloc ${deb('libmimalloc2.0')}, ` +
+    `tcmalloc ${deb('libtcmalloc-minimal4')}, glibc ${deb('libc6')}, memkind ${deb('libmemkind0')}, ` +
+    `@thi.ng/malloc ${JSON.parse(readFileSync('node_modules/@thi.ng/malloc/package.json', 'utf8')).version}.`,
   '',
-  'Command: `npm run bench`. The libvmem 1.8 column is from `docs/measurements.md` (libvmem is not installable here), not this run; ' +
-    "for create and delete, libvmem's own system calls (`bench/libvmem-create.c`) are replayed in this run as the yardstick.",
+  'Command: `npm run bench` (`bench/run.sh`). Heaps through `LD_PRELOAD`; the mimalloc arena is an exclusive ' +
+    'arena over a fallocated, shared-mapped pool file, a heap per thread (`bench/vmem_bench.c`). A peer that ' +
+    'could not be installed says n/a.',
   '',
-  '| figure | vmem | jemalloc heap | glibc heap | memkind PMEM | vmem ÷ jemalloc | goal | libvmem 1.8 |',
-  '| --- | --- | --- | --- | --- | --- | --- | --- |',
-  ...[...rows, ...fillRows, ...createRows].map(
-    (row) =>
-      `| ${row.label} | ${row.cells.join(' | ')} | ${row.ratioText} | ${row.goal}${mark(row.met)} | ${row.libvmem} |`,
+  goals,
+  '',
+  ...cTable.map((line, i) =>
+    i > 1 && i - 2 < cRows.length ? line.replace(/ \|$/, `${mark(cRows[i - 2].met)} |`) : line,
   ),
   '',
-  '| JavaScript | vmem view | Buffer.allocUnsafe | ratio | goal |',
-  '| --- | --- | --- | --- | --- |',
-  ...jsRows.map(
-    (row) =>
-      `| ${row.label.replace(/^JS: /, '')} | ${row.vmem} | ${row.buffer} | ${row.ratioText} | ${row.goal}${mark(row.met)} |`,
+  ...jsTable.map((line, i) => (i > 1 ? line.replace(/ \|$/, `${mark(jsRows[i - 2].met)} |`) : line)),
+  '',
+  heapLine,
+  '',
+  ...createTable,
+  '',
+  '## Spread',
+  '',
+  noise,
+  '',
+  ...spreadTable(
+    cRows,
+    columns.map(([, label]) => label),
   ),
-  `| ${heapRow.label.replace(/^JS: /, '')} | ${heapRow.value} | | | < 64 MiB${mark(heapRow.met)} |`,
+  '',
+  ...spreadTable(
+    jsRows,
+    jsColumns.map(([, label]) => label),
+  ),
   '',
 ]
 writeFileSync('bench/RESULTS.md', lines.join('\n'))
+writeReadmeBlock(
+  'bench',
+  [
+    intro,
+    '',
+    cTable.join('\n'),
+    '',
+    jsTable.join('\n'),
+    '',
+    heapLine,
+    '',
+    createTable.join('\n'),
+    '',
+    goals,
+    '',
+    noise,
+  ].join('\n'),
+)
 
 // The chart: each ratio as a bar, its goal as a line.
-const bars = [...rows.filter((row) => row.goalValue !== undefined), ...jsRows].filter(
+const bars = [...cRows, ...jsRows.map((row) => ({ ...row, label: `JS: ${row.label}` }))].filter(
   (row) => row.ratio !== undefined,
 )
 const width = 760
 const rowHeight = 34
 const left = 330
-const scale = (ratio) => Math.min(width - left - 60, (Math.log10(ratio) + 2) * 110)
+const scale = (ratio) => Math.round(Math.max(2, Math.min(width - left - 60, (Math.log10(ratio) + 1) * 140)))
 const svg = [
   `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${bars.length * rowHeight + 50}" font-family="sans-serif" font-size="13">`,
-  `<text x="10" y="20" font-weight="bold">vmem ÷ peer (log scale; the tick is the goal; lower is better)</text>`,
+  `<text x="10" y="20" font-weight="bold">vmem ÷ best other (log scale; the tick is the goal; lower is better)</text>`,
   ...bars.map((row, i) => {
     const y = 36 + i * rowHeight
     const colour = row.met ? '#2e7d32' : '#c62828'
     return [
       `<text x="10" y="${y + 17}">${row.label.replace(/&/g, '&amp;')}</text>`,
-      `<rect x="${left}" y="${y + 4}" width="${Math.max(2, scale(row.ratio))}" height="18" fill="${colour}"/>`,
-      `<line x1="${left + scale(row.goalValue)}" x2="${left + scale(row.goalValue)}" y1="${y}" y2="${y + 26}" stroke="#000" stroke-width="2"/>`,
-      `<text x="${left + Math.max(2, scale(row.ratio)) + 6}" y="${y + 17}">${row.ratioText}</text>`,
+      `<rect x="${left}" y="${y + 4}" width="${scale(row.ratio)}" height="18" fill="${colour}"/>`,
+      `<line x1="${left + scale(row.goal)}" x2="${left + scale(row.goal)}" y1="${y}" y2="${y + 26}" stroke="#000" stroke-width="2"/>`,
+      `<text x="${left + Math.max(scale(row.ratio), scale(row.goal)) + 6}" y="${y + 17}">${row.ratio.toFixed(2)}×</text>`,
     ].join('')
   }),
   '</svg>',

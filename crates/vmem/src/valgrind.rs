@@ -10,6 +10,12 @@
 //! Outside Valgrind the allocation paths pay one relaxed load and a branch
 //! (four instructions in `libvmem.so`, the flag's address coming from the GOT):
 //! [`active`] asks Valgrind once per process and caches the answer.
+//!
+//! Only the tools that track heap blocks (memcheck, helgrind, drd, massif,
+//! dhat: those that replace `malloc`) get the slow paths that describe
+//! blocks to them. Under the others (callgrind, cachegrind, none) the pool
+//! runs its real paths, so that callgrind counts the instructions a program
+//! runs outside Valgrind.
 
 use std::sync::atomic::{AtomicU8, Ordering};
 
@@ -96,8 +102,9 @@ fn send(code: usize, a1: usize, a2: usize, a3: usize) {
     request(0, [code, a1, a2, a3, 0, 0]);
 }
 
-/// Whether the process runs under Valgrind. Inlined into the allocation
-/// paths: a load and a compare once the answer is known.
+/// Whether the process runs under a Valgrind tool that tracks heap blocks
+/// (see [`heap_tool_in`]). Inlined into the allocation paths: a load and a
+/// compare once the answer is known.
 #[inline(always)]
 pub(crate) fn active() -> bool {
     match STATE.load(Ordering::Relaxed) {
@@ -111,8 +118,28 @@ pub(crate) fn active() -> bool {
 #[inline(never)]
 fn detect() -> bool {
     let running = request(0, [RUNNING_ON_VALGRIND, 0, 0, 0, 0, 0]) != 0;
-    STATE.store(if running { PRESENT } else { ABSENT }, Ordering::Relaxed);
-    running
+    // The maps are read only under Valgrind: outside it nothing but the
+    // request above runs. Without them (no /proc) the tool is taken for a
+    // heap checker: describing blocks is always correct, only slower.
+    let checking = running && std::fs::read_to_string("/proc/self/maps").map_or(true, |maps| heap_tool_in(&maps));
+    STATE.store(if checking { PRESENT } else { ABSENT }, Ordering::Relaxed);
+    checking
+}
+
+/// The Valgrind tools that track heap blocks, and so want pool blocks
+/// described to them: each replaces `malloc` through a preloaded
+/// `vgpreload_<tool>-<platform>.so`, which callgrind, cachegrind and none
+/// do not have.
+const HEAP_TOOLS: [&str; 5] = ["memcheck", "helgrind", "drd", "massif", "dhat"];
+
+/// Whether `maps` (the text of `/proc/self/maps` under Valgrind) shows the
+/// preloaded library of a heap-tracking tool. The tool's own name cannot be
+/// asked for with a client request; its preload is mapped into the process
+/// before `main`, whatever the program does with its environment.
+fn heap_tool_in(maps: &str) -> bool {
+    let mut preloads = maps.lines().filter_map(|line| line.rsplit('/').next()?.strip_prefix("vgpreload_"));
+    preloads
+        .any(|rest| HEAP_TOOLS.iter().any(|tool| rest.strip_prefix(tool).is_some_and(|after| after.starts_with('-'))))
 }
 
 /// Makes `[base, base + len)` a mempool named by `base`, all NOACCESS.
@@ -186,5 +213,20 @@ mod tests {
         assert_eq!(super::request(42, [super::RUNNING_ON_VALGRIND, 0, 0, 0, 0, 0]), 42);
         assert!(!super::active());
         assert!(!super::active());
+    }
+
+    /// The tool is told by its preloaded library: memcheck's maps take the
+    /// described slow paths, callgrind's (only the core preload) do not.
+    #[test]
+    fn heap_tools_are_told_by_their_preload() {
+        let core = "04837000-04838000 r--p 00000000 fe:00 328592 /usr/libexec/valgrind/vgpreload_core-amd64-linux.so\n\
+                    58000000-58001000 r--p 00000000 fe:00 328498 /usr/libexec/valgrind/callgrind-amd64-linux\n";
+        assert!(!super::heap_tool_in(core));
+        for tool in super::HEAP_TOOLS {
+            let maps = format!("{core}0483c000-04841000 r--p 00000000 fe:00 328602 /usr/libexec/valgrind/vgpreload_{tool}-amd64-linux.so\n");
+            assert!(super::heap_tool_in(&maps), "{tool}");
+        }
+        // A program's own file named like a tool is not a preload.
+        assert!(!super::heap_tool_in("7f00-7f01 r--p 0 fe:00 1 /home/me/memcheck-amd64-linux.so\n"));
     }
 }

@@ -99,6 +99,19 @@ if command -v valgrind >/dev/null; then
   run "memcheck leak" memcheck_reports leak "definitely lost"
   run "valgrind memcheck" env LD_LIBRARY_PATH="$lib" valgrind -q --error-exitcode=99 \
     --leak-check=full --show-leak-kinds=definite,possible --errors-for-leak-kinds=definite,possible "$out/memcheck"
+  # Only the heap-checking tools get the paths that describe blocks to them:
+  # under callgrind the pool runs its real paths, so profiles count those.
+  callgrind_real_paths() {
+    env LD_LIBRARY_PATH="$lib" valgrind -q --tool=callgrind --callgrind-out-file="$out/callgrind.out" \
+      "$out/manpage_example" >/dev/null 2>&1 || return 1
+    if grep -q vmem_malloc "$out/callgrind.out" && ! grep -q under_valgrind "$out/callgrind.out"; then
+      echo "ok callgrind: the pool's real paths, not memcheck's"
+    else
+      grep under_valgrind "$out/callgrind.out"
+      return 1
+    fi
+  }
+  run "callgrind real paths" callgrind_real_paths
 else
   echo "valgrind not installed: memcheck runs skipped"
 fi
