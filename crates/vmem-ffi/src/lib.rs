@@ -242,11 +242,15 @@ pub unsafe extern "C" fn vmem_malloc(vmp: *mut VMEM, size: usize) -> *mut c_void
     unsafe { malloc_guarded(vmp, size) }
 }
 
+/// `vmem_malloc`'s miss, out of line. The C ABI (the guard catches every
+/// panic, so nothing unwinds out of it) lets the caller jump here rather than
+/// call: the hit path needs no stack frame and no landing pad.
+///
 /// # Safety
 ///
 /// `vmp` is a live handle.
 #[inline(never)]
-unsafe fn malloc_guarded(vmp: *mut VMEM, size: usize) -> *mut c_void {
+unsafe extern "C" fn malloc_guarded(vmp: *mut VMEM, size: usize) -> *mut c_void {
     // The front cache was tried by the caller: straight to the slow path.
     // SAFETY: the caller passes a live handle.
     guard(ptr::null_mut(), || raw(unsafe { pool(vmp) }.malloc_slow(size)).cast())
@@ -263,11 +267,13 @@ pub unsafe extern "C" fn vmem_free(vmp: *mut VMEM, ptr: *mut c_void) {
     unsafe { free_guarded(vmp, ptr) }
 }
 
+/// `vmem_free`'s miss, out of line (see `malloc_guarded`).
+///
 /// # Safety
 ///
 /// `vmp` is a live handle and `ptr` a block of it, or NULL.
 #[inline(never)]
-unsafe fn free_guarded(vmp: *mut VMEM, ptr: *mut c_void) {
+unsafe extern "C" fn free_guarded(vmp: *mut VMEM, ptr: *mut c_void) {
     // As in `malloc_guarded`.
     // SAFETY: forwarded from the caller.
     guard((), || unsafe { pool(vmp).free_slow(ptr.cast()) })
