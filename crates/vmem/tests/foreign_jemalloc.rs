@@ -13,8 +13,12 @@ use vmem::Pool;
 #[global_allocator]
 static HOST_HEAP: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
-/// The host jemalloc's defaults, which vmem needs different in its own.
-const HOST_RETAIN: bool = true;
+/// The host jemalloc's default `opt.retain`, which vmem needs false in its
+/// own: true on 64-bit Linux and macOS (`default_retain` in jemalloc's
+/// configure.ac), false elsewhere (FreeBSD).
+const HOST_RETAIN: bool = cfg!(all(target_pointer_width = "64", any(target_os = "linux", target_os = "macos")));
+/// The host jemalloc's default `opt.lg_extent_max_active_fit`, which vmem
+/// needs 0 in its own.
 const HOST_LG_EXTENT_MAX_ACTIVE_FIT: usize = 6;
 
 const POOL: usize = common::POOL_64M;
