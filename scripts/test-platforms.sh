@@ -106,14 +106,17 @@ rust_tests aarch64-gnu env CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64
 
 # macOS and FreeBSD cannot run here, but their Rust code and tests must
 # compile: `cargo check --tests`. jemalloc's C build needs the target's C
-# toolchain, so vmem-jemalloc-sys is pointed at an empty archive (its
-# <TARGET>_VMEM_JEMALLOC_OVERRIDE): nothing is linked by a check.
+# toolchain, so vmem-jemalloc-sys (<TARGET>_VMEM_JEMALLOC_OVERRIDE) and the
+# tests' tikv-jemalloc-sys (tests/foreign_jemalloc.rs's host allocator:
+# <TARGET>_JEMALLOC_OVERRIDE) are pointed at an empty archive: nothing is
+# linked by a check.
 ar rc "$cache/empty-jemalloc.a"
 for triple in aarch64-apple-darwin x86_64-apple-darwin x86_64-unknown-freebsd; do
   step "cargo check --tests --target $triple"
   rustup target add "$triple" >/dev/null 2>&1
-  override=$(echo "$triple" | tr 'a-z-' 'A-Z_')_VMEM_JEMALLOC_OVERRIDE
-  if env "$override=$cache/empty-jemalloc.a" CARGO_TARGET_DIR="$root/target/check-other" \
+  var=$(echo "$triple" | tr 'a-z-' 'A-Z_')
+  if env "${var}_VMEM_JEMALLOC_OVERRIDE=$cache/empty-jemalloc.a" "${var}_JEMALLOC_OVERRIDE=$cache/empty-jemalloc.a" \
+    CARGO_TARGET_DIR="$root/target/check-other" \
     cargo check --quiet -p vmem-pool --tests --target "$triple" >"$cache/check-$triple.log" 2>&1; then
     echo "ok"
     grep -E -A1 '^warning: [^`]' "$cache/check-$triple.log" | grep -v '^--' || true
