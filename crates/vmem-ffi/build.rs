@@ -8,8 +8,9 @@
 //! with `libvmem_versioned` set, the 16 functions are not `#[no_mangle]`: the
 //! exported names are tail-jump trampolines in `global_asm!`, which rustc does
 //! not list, and `libvmem.map` gives them the `LIBVMEM_1.0` node (lld takes
-//! several version scripts; `libvmem-local.map`, always passed, hides the one
-//! symbol rustc lists besides them). That needs
+//! several version scripts). rustc lists nothing else: jemalloc's symbols
+//! are not exported (vmem-jemalloc-sys has its options built in, so no
+//! `malloc_conf` symbol is defined). That needs
 //! rust-lld, rustc's default linker for x86_64-unknown-linux-gnu; elsewhere
 //! (other targets, or lld turned off in RUSTFLAGS) the functions are plain
 //! `#[no_mangle]` exports without a version.
@@ -17,7 +18,6 @@ fn main() {
     println!("cargo:rustc-check-cfg=cfg(libvmem_versioned)");
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=libvmem.map");
-    println!("cargo:rerun-if-changed=libvmem-local.map");
     println!("cargo:rerun-if-env-changed=CARGO_ENCODED_RUSTFLAGS");
     let var = |name: &str| std::env::var(name).unwrap_or_default();
     let target_os = var("CARGO_CFG_TARGET_OS");
@@ -34,7 +34,6 @@ fn main() {
         && !lld_turned_off;
     let dir = std::path::PathBuf::from(var("CARGO_MANIFEST_DIR"));
     println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libvmem.so.1");
-    println!("cargo:rustc-cdylib-link-arg=-Wl,--version-script={}", dir.join("libvmem-local.map").display());
     if versioned {
         println!("cargo:rustc-cfg=libvmem_versioned");
         println!("cargo:rustc-cdylib-link-arg=-Wl,--version-script={}", dir.join("libvmem.map").display());

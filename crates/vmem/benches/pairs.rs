@@ -7,7 +7,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use tikv_jemalloc_sys as jemalloc;
+use vmem_jemalloc_sys as jemalloc;
 
 const ROUNDS: usize = 9;
 

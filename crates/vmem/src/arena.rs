@@ -16,7 +16,7 @@ use std::ptr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use tikv_jemalloc_sys::extent_hooks_t;
+use vmem_jemalloc_sys::extent_hooks_t;
 
 use crate::ctl;
 use crate::error::{Error, Result};
@@ -325,32 +325,3 @@ unsafe extern "C" fn extent_merge(
     // One mapping: adjacent extents may always merge.
     false
 }
-
-/// jemalloc's start-up options (its weak `malloc_conf` symbol, prefixed).
-///
-/// `retain:false`: jemalloc otherwise keeps the virtual memory of an arena's
-/// metadata after `arena.<i>.destroy`, which would leak a mapping for every
-/// pool ever created. It also makes jemalloc ask the hooks for what it needs
-/// rather than for ever larger chunks, and give extents back through
-/// `dalloc` when they decay, so the pool's free space stays whole.
-///
-/// `lg_extent_max_active_fit:0`: jemalloc reuses a cached free extent only
-/// for a request of its own size; other requests come to the hooks, which
-/// place them best-fit in the pool's free space. Otherwise jemalloc carves
-/// slabs and blocks out of larger cached extents, scattered where the pool's
-/// large free ranges would be once everything is freed (measured: a 1 MiB
-/// fill after mixed churn on four threads reached 92–98 % of the pool with
-/// jemalloc's default, 64×; 100 % with 1×; random multi-threaded churn 96.9 %
-/// with 2×, 100 % with 1×).
-#[cfg(not(target_os = "macos"))]
-#[repr(transparent)]
-struct MallocConf(*const libc::c_char);
-
-// SAFETY: the pointer is to a static, immutable C string.
-#[cfg(not(target_os = "macos"))]
-unsafe impl Sync for MallocConf {}
-
-#[cfg(not(target_os = "macos"))]
-#[export_name = "_rjem_malloc_conf"]
-#[used]
-static JEMALLOC_MALLOC_CONF: MallocConf = MallocConf(c"retain:false,lg_extent_max_active_fit:0".as_ptr());

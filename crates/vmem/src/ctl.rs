@@ -4,7 +4,7 @@ use std::ffi::{c_void, CString};
 use std::mem::size_of;
 use std::ptr;
 
-use tikv_jemalloc_sys as jemalloc;
+use vmem_jemalloc_sys as jemalloc;
 
 /// `MALLOCX_ARENA(a)` from jemalloc's macros.
 pub(crate) const fn mallocx_arena(arena: u32) -> i32 {

@@ -116,7 +116,7 @@ impl SizeClasses {
     pub(crate) fn usable_size(&self, size: usize) -> usize {
         match self.bin_of(size.max(1)) {
             // SAFETY: nallocx only computes; the size is non-zero.
-            NO_BIN => unsafe { tikv_jemalloc_sys::nallocx(size.max(1), 0) },
+            NO_BIN => unsafe { vmem_jemalloc_sys::nallocx(size.max(1), 0) },
             bin => self.size_of(bin),
         }
     }
@@ -160,7 +160,7 @@ mod tests {
                 assert!(classes.size_of(bin) >= size);
                 assert!(bin == 0 || classes.size_of(bin - 1) < size, "size {size} bin {bin}");
                 // SAFETY: nallocx only computes a size.
-                let usable = |size| unsafe { tikv_jemalloc_sys::nallocx(size, 0) };
+                let usable = |size| unsafe { vmem_jemalloc_sys::nallocx(size, 0) };
                 if classes.is_large(bin) {
                     // jemalloc rounds large requests up to pages only: a
                     // bin's class is a size it hands out exactly.

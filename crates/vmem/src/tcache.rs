@@ -19,7 +19,7 @@
 use std::ptr::NonNull;
 use std::sync::Arc;
 
-use tikv_jemalloc_sys as jemalloc;
+use vmem_jemalloc_sys as jemalloc;
 
 use crate::arena;
 use crate::ctl;

@@ -18,7 +18,7 @@ use std::ptr::{self, NonNull};
 use std::sync::atomic::{AtomicIsize, AtomicPtr, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use tikv_jemalloc_sys as jemalloc;
+use vmem_jemalloc_sys as jemalloc;
 
 use crate::barrier;
 use crate::ctl;

@@ -18,7 +18,7 @@ fn jemalloc_arenas() -> u32 {
     let mut len = std::mem::size_of::<u32>();
     // SAFETY: a valid name and a u32 out-parameter of the right size.
     let err = unsafe {
-        tikv_jemalloc_sys::mallctl(
+        vmem_jemalloc_sys::mallctl(
             c"arenas.narenas".as_ptr(),
             (&mut narenas as *mut u32).cast(),
             &mut len,

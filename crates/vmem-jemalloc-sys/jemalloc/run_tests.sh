@@ -1,0 +1,1 @@
+$(dirname "$)")/scripts/gen_run_tests.py | bash

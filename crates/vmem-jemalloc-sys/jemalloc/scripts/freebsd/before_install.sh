@@ -1,0 +1,3 @@
+#!/bin/tcsh
+
+su -m root -c 'pkg install -y git'
