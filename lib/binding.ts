@@ -13,7 +13,7 @@ import type { HotCalls } from '../hot.js'
 function loadBinding(): typeof Binding {
   if (process.platform === 'win32') {
     throw new Error(
-      'vmem does not support Windows: its allocator (jemalloc, through tikv-jemalloc-sys) does not build ' +
+      'vmem does not support Windows: its allocator (jemalloc) does not build ' +
         'with MSVC. Use Linux (glibc or musl), macOS or FreeBSD, or WSL on Windows.',
     )
   }

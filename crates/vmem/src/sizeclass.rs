@@ -185,7 +185,7 @@ mod tests {
         for size in 1..=SMALL_LOOKUP_MAX + 64 {
             check(classes, size);
         }
-        for pages in SMALL_LOOKUP_MAX / page..=CACHED_MAX / page + 2 {
+        for pages in (SMALL_LOOKUP_MAX / page).max(1)..=CACHED_MAX / page + 2 {
             for size in [pages * page - 1, pages * page, pages * page + 1] {
                 check(classes, size);
             }

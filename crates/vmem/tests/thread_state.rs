@@ -1,7 +1,9 @@
 //! A thread's state for a pool: what it may do on its way out, and what it
 //! leaves behind when pools are deleted.
 
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::ffi::c_void;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 
 use vmem::Pool;
@@ -11,7 +13,7 @@ use vmem::Pool;
 struct ExitProbe {
     pool: Arc<Pool>,
     /// A block allocated before the exit, resized on the way out.
-    earlier: std::sync::atomic::AtomicUsize,
+    earlier: AtomicUsize,
     /// One entry per call: Ok(in pool) or Err(errno).
     results: std::sync::Mutex<Vec<Result<bool, i32>>>,
 }
@@ -35,7 +37,7 @@ unsafe extern "C" fn allocate_on_exit(arg: *mut c_void) {
     record(pool.aligned_alloc(4096, 100));
     record(pool.malloc(1 << 20));
     record(pool.strdup(c"on the way out").map(|s| s.cast()));
-    let earlier = probe.earlier.load(std::sync::atomic::Ordering::Relaxed) as *mut u8;
+    let earlier = probe.earlier.load(Ordering::Relaxed) as *mut u8;
     // SAFETY: a live block of `pool`, allocated before the thread ended.
     match unsafe { pool.realloc(earlier, 1 << 16) } {
         Ok(moved) => record(Ok(moved.expect("a non-zero size"))),
@@ -66,7 +68,7 @@ fn allocations_in_a_thread_exit_destructor_land_in_the_pool_or_fail_cleanly() {
         }
         // Use the pool first, so the thread has caches to tear down.
         let block = pool.malloc(64).unwrap();
-        thread_probe.earlier.store(block.as_ptr() as usize, std::sync::atomic::Ordering::Relaxed);
+        thread_probe.earlier.store(block.as_ptr() as usize, Ordering::Relaxed);
     })
     .join()
     .unwrap();
@@ -81,11 +83,57 @@ fn allocations_in_a_thread_exit_destructor_land_in_the_pool_or_fail_cleanly() {
     assert_eq!(probe.pool.check(), Ok(true));
 }
 
-/// Bytes the process heap (glibc's malloc, Rust's global allocator here)
-/// has in use.
+/// The system allocator, counting the bytes it has handed out and not got
+/// back: where the library keeps its per-thread state (portably, unlike
+/// glibc's `mallinfo2`).
+struct CountingAllocator;
+
+static HEAP_IN_USE: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every call is forwarded to `System` unchanged; only a counter is
+// kept beside.
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded from the caller.
+        let ptr = unsafe { System.alloc(layout) };
+        if !ptr.is_null() {
+            HEAP_IN_USE.fetch_add(layout.size(), Ordering::Relaxed);
+        }
+        ptr
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded from the caller.
+        let ptr = unsafe { System.alloc_zeroed(layout) };
+        if !ptr.is_null() {
+            HEAP_IN_USE.fetch_add(layout.size(), Ordering::Relaxed);
+        }
+        ptr
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded from the caller.
+        unsafe { System.dealloc(ptr, layout) };
+        HEAP_IN_USE.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: forwarded from the caller.
+        let moved = unsafe { System.realloc(ptr, layout, new_size) };
+        if !moved.is_null() {
+            HEAP_IN_USE.fetch_add(new_size, Ordering::Relaxed);
+            HEAP_IN_USE.fetch_sub(layout.size(), Ordering::Relaxed);
+        }
+        moved
+    }
+}
+
+#[global_allocator]
+static HEAP: CountingAllocator = CountingAllocator;
+
+/// Bytes the process heap (Rust's global allocator) has in use.
 fn heap_in_use() -> usize {
-    // SAFETY: mallinfo2 only reads the allocator's counters.
-    unsafe { libc::mallinfo2() }.uordblks
+    HEAP_IN_USE.load(Ordering::Relaxed)
 }
 
 #[test]
