@@ -282,8 +282,10 @@ export class Pool {
    * ```
    */
   share(): PoolToken {
-    const poolId = binding.poolShare(this.#use())
+    const handle = this.#use()
+    const poolId = binding.poolShare(handle)
     if (poolId < 0) throw lastError()
+    this.#stopReuse(handle)
     return { poolId, pid: process.pid }
   }
 
@@ -299,13 +301,25 @@ export class Pool {
   static attach(token: PoolToken): Pool {
     const handle = binding.attachPool(tokenPoolId(token))
     if (handle < 0) throw lastError()
-    return new Pool(handle)
+    const pool = new Pool(handle)
+    pool.#stopReuse(handle)
+    return pool
   }
 
   #use(): number {
     const handle = this.#handle
     if (handle < 0) throw poolDeleted()
     return handle
+  }
+
+  /**
+   * Keeps no freed allocation in JavaScript from now on (a shared pool's
+   * handles): freed blocks go to the native caches, which any thread can
+   * take back when the pool is full and which a thread's exit empties.
+   */
+  #stopReuse(handle: number): void {
+    this.#reuse.disable()
+    this.#releaseReused(handle)
   }
 
   /** Natively frees every allocation kept for reuse. */

@@ -72,6 +72,26 @@ test('a handle ends with its worker: the pool goes with the last handle', async 
   t.throws(() => Pool.attach(token), einval)
 })
 
+test('handles that end with their workers strand no freed blocks: the pool fills again', async (t) => {
+  const pool = Pool.create(SHM, POOL_64M)
+  const token = pool.share()
+  // Each worker frees ~13 MiB of blocks and ends without flush() or
+  // delete(); kept for reuse by its handle, up to 2 MiB each would be lost.
+  for (let id = 0; id < 40; id++) await runWorker({ token, job: 'churn', id })
+  const views: Uint8Array[] = []
+  for (;;) {
+    try {
+      views.push(pool.malloc(1 << 20))
+    } catch {
+      break
+    }
+  }
+  t.true(views.length >= 62, `${views.length} MiB of 64 filled`)
+  for (const view of views) pool.free(view)
+  t.is(pool.stats().allocated, 0)
+  pool.delete()
+})
+
 test('odd tokens throw clear errors', (t) => {
   using pool = Pool.create(SHM, MIN_POOL)
   const token = pool.share()

@@ -64,7 +64,7 @@ export class ReuseLists {
   readonly #offsets = new Float64Array(CLASS_SIZES.length * REUSE_PER_CLASS)
   readonly #counts = new Uint8Array(CLASS_SIZES.length)
   #bytes = 0
-  readonly #limit: number
+  #limit: number
 
   /** Lists for a pool of `poolSize` bytes. */
   constructor(poolSize: number) {
@@ -95,6 +95,16 @@ export class ReuseLists {
     this.#counts[cls] = count + 1
     this.#bytes += size
     return true
+  }
+
+  /**
+   * Keeps nothing from now on (what is kept stays until drained): for a
+   * pool other threads share, where a handle that ends without `delete()`
+   * (collected, or its worker gone) would strand what it kept, and where no
+   * other thread could take it back when the pool runs out.
+   */
+  disable(): void {
+    this.#limit = 0
   }
 
   /** Empties every list, handing each offset to `release`. */

@@ -99,7 +99,9 @@ impl Pool {
     /// Resizes the listed block at `offset` if its generation is
     /// `generation` (as [`realloc`](Pool::realloc), `size` at least 1): the
     /// new block's offset, not listed. On error the block is untouched and
-    /// stays listed.
+    /// stays listed. The pool's block table is held meanwhile, so a log
+    /// callback (see [`set_funcs`](crate::set_funcs)) must not call the
+    /// `*_ref` functions of the same pool.
     ///
     /// # Errors
     ///

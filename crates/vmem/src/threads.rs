@@ -15,7 +15,7 @@
 //! [`crate::thread_cache`]'s.
 
 use std::ptr::{self, NonNull};
-use std::sync::atomic::{AtomicIsize, AtomicPtr, AtomicUsize, Ordering};
+use std::sync::atomic::{compiler_fence, AtomicIsize, AtomicPtr, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use vmem_jemalloc_sys as jemalloc;
@@ -163,6 +163,8 @@ impl Threads {
         let tracing = crate::log::enabled(Level::Alloc) || crate::valgrind::active();
         if !tracing && slot.thread.compare_exchange(0, SLOT_TAKEN, Ordering::Relaxed, Ordering::Relaxed).is_ok() {
             slot.cache.store(cache.as_ptr(), Ordering::Relaxed);
+            // A signal handler on this thread sees the cache before its name.
+            compiler_fence(Ordering::Release);
             slot.thread.store(me, Ordering::Relaxed);
         }
         Some(cache)
@@ -173,6 +175,8 @@ impl Threads {
         let (me, slot) = self.my_slot();
         if slot.thread.load(Ordering::Relaxed) == me {
             slot.thread.store(SLOT_TAKEN, Ordering::Relaxed);
+            // As in `current_slow`: the name goes before the cache.
+            compiler_fence(Ordering::Release);
             slot.cache.store(ptr::null_mut(), Ordering::Relaxed);
             slot.thread.store(0, Ordering::Relaxed);
         }
