@@ -1,20 +1,18 @@
 //! The allocation paths of a pool through the calling thread's caches: a
-//! front cache of small objects over an explicit jemalloc cache.
+//! front cache (small classes, and large ones up to 1 MiB) over an explicit
+//! jemalloc cache.
 //!
 //! jemalloc's automatic thread cache is shared by every arena a thread uses,
 //! so with several pools a cached object of one pool could be handed out by
 //! another. Each thread therefore gets its own explicit cache (`tcache.create`)
-//! for each pool it touches, and in front of it a [`FrontCache`] that serves
-//! the common small allocations and frees without calling jemalloc at all.
-//! Which cache is the calling thread's, and how another thread may empty it,
-//! is [`crate::threads`]' job.
-//!
-//! When the pool has no room, one place decides what to do
-//! ([`PoolCaches::make_room`]): every thread's caches go back to the arena,
-//! the arena returns its free extents to the pool's free space, and the
-//! allocation is tried once more.
-//!
-//! [`FrontCache`]: crate::front::FrontCache
+//! for each pool it touches, and in front of it a
+//! [`FrontCache`](crate::front::FrontCache) that serves the common
+//! allocations and frees without calling jemalloc at all. Which cache is the
+//! calling thread's, and how another thread may empty it, is
+//! [`crate::threads`]' job. When the pool has no room, one place decides what
+//! to do ([`PoolCaches::make_room`]): every thread's caches go back to the
+//! arena, the arena returns its free extents to the pool's free space, and
+//! the allocation is tried once more.
 
 use std::ptr::NonNull;
 use std::sync::Arc;

@@ -14,16 +14,20 @@
 //! assertion releases them rather than hanging the run.
 
 mod common;
+/// Helper threads kept alive and idle while a measurement runs.
+#[path = "capacity/idle.rs"]
+mod idle;
 /// The property test: random work on several threads, then everything freed.
 #[path = "capacity/property.rs"]
 mod property;
 
 use std::path::PathBuf;
 use std::ptr::NonNull;
-use std::sync::mpsc;
 use std::thread;
 
 use vmem::Pool;
+
+use idle::with_idle_threads;
 
 const POOL: usize = common::POOL_64M;
 const KIB: usize = 1 << 10;
@@ -246,45 +250,6 @@ fn fills_after_small_blocks_interleaved_with_aligned_megabytes() {
     );
     assert!(fill_4k >= GOAL_FILL_4K_AFTER_INTERLEAVE, "4 KiB fill {fill_4k:.1} % < {GOAL_FILL_4K_AFTER_INTERLEAVE} %");
     assert!(fill_1m >= GOAL_FILL_1M_AFTER_INTERLEAVE, "1 MiB fill {fill_1m:.1} % < {GOAL_FILL_1M_AFTER_INTERLEAVE} %");
-}
-
-/// Runs `work(i)` on `n` helper threads at once, keeps them all alive and
-/// blocked on a channel once they are done, runs `measure` on one more
-/// thread, then releases the helpers, also when anything panics.
-fn with_idle_threads<W, M, R>(n: usize, work: W, measure: M) -> R
-where
-    W: Fn(usize) + Sync,
-    M: FnOnce() -> R + Send,
-    R: Send,
-{
-    thread::scope(|s| {
-        let mut releases = Vec::new();
-        let mut done = Vec::new();
-        for i in 0..n {
-            let (done_tx, done_rx) = mpsc::channel::<()>();
-            let (release_tx, release_rx) = mpsc::channel::<()>();
-            let work = &work;
-            s.spawn(move || {
-                work(i);
-                // The receiver lives until every helper is done.
-                let _ = done_tx.send(());
-                // Alive and blocked until released (or the test unwinds,
-                // which drops the sender).
-                let _ = release_rx.recv();
-            });
-            releases.push(release_tx);
-            done.push(done_rx);
-        }
-        for finished in done {
-            finished.recv().expect("helper thread finished its work");
-        }
-        let result = s.spawn(measure).join();
-        drop(releases);
-        match result {
-            Ok(r) => r,
-            Err(panic) => std::panic::resume_unwind(panic),
-        }
-    })
 }
 
 /// Row 5: 7 threads at once each allocate 1/8 of the pool in 64 B objects,
