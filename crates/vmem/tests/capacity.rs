@@ -124,24 +124,10 @@ fn fill_share(pool: &Pool, size: usize) -> f64 {
     percent(blocks.len() * size)
 }
 
-/// The largest block `malloc` gives, to within a page, by binary search on
-/// the size (each probe freed at once), in percent of the pool.
+/// The largest block `malloc` gives (see [`common::largest_block`]), in
+/// percent of the pool.
 fn largest_block(pool: &Pool) -> f64 {
-    const STEP: usize = 4 * KIB;
-    // Invariant: malloc(lo) succeeded (or lo is 0); malloc(hi) failed.
-    let (mut lo, mut hi) = (0, POOL + STEP);
-    while hi - lo > STEP {
-        let mid = (lo + hi) / 2 / STEP * STEP;
-        match pool.malloc(mid) {
-            Ok(ptr) => {
-                // SAFETY: a fresh block of this pool, freed once.
-                unsafe { pool.free(ptr.as_ptr()) };
-                lo = mid;
-            }
-            Err(_) => hi = mid,
-        }
-    }
-    percent(lo)
+    percent(common::largest_block(pool, POOL))
 }
 
 /// A small deterministic generator (SplitMix64): the churn is the same on

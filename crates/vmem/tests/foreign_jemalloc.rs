@@ -22,7 +22,6 @@ const HOST_RETAIN: bool = cfg!(all(target_pointer_width = "64", any(target_os = 
 const HOST_LG_EXTENT_MAX_ACTIVE_FIT: usize = 6;
 
 const POOL: usize = common::POOL_64M;
-const PAGE: usize = 4096;
 
 /// The host jemalloc's settings and arena count.
 fn host() -> (bool, usize, u32) {
@@ -48,24 +47,6 @@ fn vmem_read<T: Copy + Default>(name: &CStr) -> T {
     value
 }
 
-/// The largest block a pool gives, to a page, by binary search (each probe
-/// freed at once).
-fn largest_block(pool: &Pool) -> usize {
-    let (mut lo, mut hi) = (0, POOL + PAGE);
-    while hi - lo > PAGE {
-        let mid = (lo + hi) / 2 / PAGE * PAGE;
-        match pool.malloc(mid) {
-            Ok(ptr) => {
-                // SAFETY: a fresh block of this pool, freed once.
-                unsafe { pool.free(ptr.as_ptr()) };
-                lo = mid;
-            }
-            Err(_) => hi = mid,
-        }
-    }
-    lo
-}
-
 #[test]
 fn the_host_jemalloc_keeps_its_settings_while_pools_work() {
     // The Rust heap is the host jemalloc: this Vec lives there.
@@ -80,7 +61,7 @@ fn the_host_jemalloc_keeps_its_settings_while_pools_work() {
     // ...and makes the pool's arena in itself, not in the host's.
     assert_eq!(host().2, host_arenas, "a pool made an arena in the host jemalloc");
 
-    let largest = largest_block(&pool);
+    let largest = common::largest_block(&pool, POOL);
     assert!(largest >= POOL / 16 * 15, "largest block {largest} of {POOL}");
     // Fill with mixed sizes until ENOMEM, then free everything.
     let sizes = [24, 200, 3000, 40_000, 300_000];

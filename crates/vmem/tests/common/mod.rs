@@ -104,3 +104,23 @@ pub fn dir_entries(dir: &Path) -> Vec<PathBuf> {
 pub fn pattern(id: usize, index: usize) -> u8 {
     (id.wrapping_mul(31).wrapping_add(index.wrapping_mul(7)) % 251) as u8
 }
+
+/// The largest block `pool` (of `pool_len` bytes) gives, to within 4 KiB, by
+/// binary search on the size; each probe that fits is freed at once.
+pub fn largest_block(pool: &vmem::Pool, pool_len: usize) -> usize {
+    const STEP: usize = 4096;
+    // Invariant: malloc(lo) succeeded (or lo is 0); malloc(hi) failed.
+    let (mut lo, mut hi) = (0, pool_len + STEP);
+    while hi - lo > STEP {
+        let mid = (lo + hi) / 2 / STEP * STEP;
+        match pool.malloc(mid) {
+            Ok(ptr) => {
+                // SAFETY: a fresh block of this pool, freed once.
+                unsafe { pool.free(ptr.as_ptr()) };
+                lo = mid;
+            }
+            Err(_) => hi = mid,
+        }
+    }
+    lo
+}
