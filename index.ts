@@ -51,7 +51,6 @@ import {
   SafeMap,
   sharedArrayBufferGrowable,
   typedArrayByteLength,
-  typedArrayByteOffset,
   typedArrayTag,
   U32,
   U8,
@@ -60,7 +59,8 @@ import {
 } from './lib/intrinsics.js'
 import { isArrayBuffer, isSharedArrayBuffer, pin } from './lib/regions.js'
 import { currentPrint } from './lib/library.js'
-import { readBlockRef, SharedBlock, tokenPoolId, type BlockRef, type PoolToken } from './lib/tokens.js'
+import { NOT_LIVE, NOT_SHARED, Stamp } from './lib/stamps.js'
+import { readBlockRef, tokenPoolId, type BlockRef, type PoolToken } from './lib/tokens.js'
 
 export { VmemError, type VmemErrorCode } from './lib/errors.js'
 export type { BlockRef, PoolToken } from './lib/tokens.js'
@@ -138,15 +138,17 @@ export class Pool {
   #handle: number
   #memory: ArrayBuffer | null
   /**
-   * Live allocations by offset: the only views `free` & co. accept. An
-   * offset kept for reuse maps to `null` rather than being deleted: V8
-   * shrinks and regrows a Map on every delete-then-set of its last entries,
-   * which made a malloc/free pair 3× slower. A block known by reference
-   * (see {@link Pool.ref}) maps to a SharedBlock holding its view.
+   * This handle's views of blocks known by reference (see {@link Pool.ref}),
+   * by offset: {@link Pool.view} gives the same view each time. Which views
+   * are live allocations is written on the views themselves (lib/stamps.ts).
    */
-  readonly #live = new SafeMap<number, PoolView | SharedBlock<PoolView> | null>()
-  /** The generation of the view {@link Pool.#liveOffset} found last, -1 when not shared. */
-  #shared = -1
+  readonly #sharedViews = new SafeMap<number, PoolView>()
+  /**
+   * What this handle's views carry as their owner (lib/stamps.ts): a plain
+   * object rather than the Pool, so that a live view does not keep the Pool
+   * from being collected.
+   */
+  readonly #owner = {}
   readonly #size: number
   /** Freed allocations kept for the next malloc of their class (see ReuseLists). */
   readonly #reuse: ReuseLists
@@ -324,10 +326,7 @@ export class Pool {
 
   /** Natively frees every allocation kept for reuse. */
   #releaseReused(handle: number): void {
-    this.#reuse.drain((offset) => {
-      this.#live.delete(offset)
-      hot.poolFree(handle, offset)
-    })
+    this.#reuse.drain((offset) => hot.poolFree(handle, offset))
   }
 
   /**
@@ -343,10 +342,11 @@ export class Pool {
     return allocate()
   }
 
-  #view(offset: number, size: number): Uint8Array {
+  /** A live view of `size` bytes at `offset`, of class `sizeClass` (a failed allocation's -1 throws). */
+  #view(offset: number, size: number, sizeClass: number): Uint8Array {
     if (offset < 0) throw lastError()
     const view = new U8(this.#memory as ArrayBuffer, offset, size)
-    this.#live.set(offset, view)
+    Stamp.mark(view, this.#owner, offset, sizeClass, NOT_SHARED)
     return view
   }
 
@@ -354,7 +354,7 @@ export class Pool {
   #viewOf(kind: ViewKind, offset: number, bytes: number): PoolArray {
     if (offset < 0) throw lastError()
     const view = kind.make(this.#memory as ArrayBuffer, offset, bytes)
-    this.#live.set(offset, view)
+    Stamp.mark(view, this.#owner, offset, classOf(bytes), NOT_SHARED)
     return view
   }
 
@@ -408,42 +408,43 @@ export class Pool {
     return this.#allocView(BUFFER, size) as Buffer
   }
 
-  /** The offset of `view` if it is a live allocation of this pool. */
-  #liveOffset(view: unknown, name: string): number {
-    // Typed arrays only (a Proxy, a DataView or a look-alike is refused), and
-    // their offset read from the internal slot, never through a property.
+  /**
+   * The generation of `view` ({@link NOT_SHARED} when not known by
+   * reference) if it is a live allocation of this handle; throws otherwise.
+   * Only the very view handed out counts: a subarray, a copy, a freed view or
+   * another pool's view is never it (see lib/stamps.ts).
+   */
+  #liveGeneration(view: unknown, name: string): number {
+    const generation = Stamp.generation(view, this.#owner)
+    if (generation !== NOT_LIVE) return generation
+    // Typed arrays only (a Proxy, a DataView or a look-alike is refused).
     if (typedArrayTag(view) === undefined) throw invalidArgType(name, 'a Uint8Array from this pool', view)
-    // Identity with the view handed out: a subarray, a copy, a freed view or
-    // another pool's view is never that object.
-    const offset = typedArrayByteOffset(view)
-    const entry = this.#live.get(offset)
-    if (entry === view) {
-      this.#shared = -1
-      return offset
-    }
-    if (entry instanceof SharedBlock && entry.view === view) {
-      this.#shared = entry.generation
-      return offset
-    }
     throw errnoError(
       EINVAL,
       `${name} is not a live allocation of this pool (freed already, a subarray, or not from this pool)`,
     )
   }
 
+  /** Forgets a view of a block known by reference: its block is freed or moved. */
+  #endShared(view: PoolView, offset: number): void {
+    Stamp.end(view)
+    if (this.#sharedViews.get(offset) === view) this.#sharedViews.delete(offset)
+  }
+
   /**
    * Frees a block known by reference, through the core's block table:
    * `EINVAL` when another thread freed it first.
    */
-  #freeShared(handle: number, offset: number, generation: number): void {
-    this.#live.delete(offset)
+  #freeShared(handle: number, view: PoolView, generation: number): void {
+    const offset = Stamp.offset(view)
+    this.#endShared(view, offset)
     if (binding.poolFreeRef(handle, offset, generation) < 0) throw lastError()
   }
 
   /** The error of a native call on a block known by reference; it forgets the view if the block is gone. */
-  #sharedFailed(offset: number): VmemError {
+  #sharedFailed(view: PoolView): VmemError {
     const error = lastError()
-    if (error.errno === EINVAL) this.#live.delete(offset)
+    if (error.errno === EINVAL) this.#endShared(view, Stamp.offset(view))
     return error
   }
 
@@ -468,12 +469,13 @@ export class Pool {
    */
   ref(view: PoolView): BlockRef {
     const handle = this.#use()
-    const offset = this.#liveOffset(view, 'view')
-    let generation = this.#shared
-    if (generation < 0) {
+    let generation = this.#liveGeneration(view, 'view')
+    const offset = Stamp.offset(view)
+    if (generation === NOT_SHARED) {
       generation = binding.poolRef(handle, offset)
       if (generation < 0) throw lastError()
-      this.#live.set(offset, new SharedBlock<PoolView>(view, generation))
+      Stamp.share(view, generation)
+      this.#sharedViews.set(offset, view)
     }
     return { offset, length: typedArrayByteLength(view), generation }
   }
@@ -491,22 +493,24 @@ export class Pool {
   view(ref: BlockRef): Uint8Array {
     const handle = this.#use()
     const { offset, length, generation } = readBlockRef(ref)
-    const entry = this.#live.get(offset)
-    if (
-      entry instanceof SharedBlock &&
-      entry.generation === generation &&
-      typedArrayTag(entry.view) === 'Uint8Array' &&
-      typedArrayByteLength(entry.view) === length
-    ) {
-      return entry.view as Uint8Array
-    }
+    // Asked natively each time: another thread may have freed the block.
     const usable = binding.poolRefUsableSize(handle, offset, generation)
     if (usable < 0) throw lastError()
     if (length > usable) {
       throw errnoError(EINVAL, `ref length ${length} exceeds the block's ${usable} usable bytes`)
     }
+    const known = this.#sharedViews.get(offset)
+    if (
+      known !== undefined &&
+      Stamp.generation(known, this.#owner) === generation &&
+      typedArrayTag(known) === 'Uint8Array' &&
+      typedArrayByteLength(known) === length
+    ) {
+      return known as Uint8Array
+    }
     const view = new U8(this.#memory as ArrayBuffer, offset, length)
-    this.#live.set(offset, new SharedBlock<PoolView>(view, generation))
+    Stamp.mark(view, this.#owner, offset, classOf(length), generation)
+    this.#sharedViews.set(offset, view)
     return view
   }
 
@@ -531,11 +535,13 @@ export class Pool {
   malloc(size: number): Uint8Array {
     const handle = this.#use()
     checkCount('size', size)
-    const kept = this.#reuse.take(classOf(size))
-    if (kept >= 0) return this.#view(kept, size)
+    const sizeClass = classOf(size)
+    const kept = this.#reuse.take(sizeClass)
+    if (kept >= 0) return this.#view(kept, size, sizeClass)
     return this.#view(
       this.#allocate(handle, () => hot.poolMalloc(handle, size)),
       size,
+      sizeClass,
     )
   }
 
@@ -556,6 +562,7 @@ export class Pool {
     return this.#view(
       this.#allocate(handle, () => hot.poolCalloc(handle, nmemb, size)),
       total,
+      classOf(total),
     )
   }
 
@@ -576,6 +583,7 @@ export class Pool {
     return this.#view(
       this.#allocate(handle, () => hot.poolAlignedAlloc(handle, alignment, size)),
       size,
+      classOf(size),
     )
   }
 
@@ -595,20 +603,15 @@ export class Pool {
     const handle = this.#use()
     checkCount('size', size)
     if (view === null) return this.malloc(size) as V
-    const offset = this.#liveOffset(view, 'view')
-    const generation = this.#shared
+    const generation = this.#liveGeneration(view, 'view')
+    const offset = Stamp.offset(view)
     // The same class of view back (a Float64Array stays one, a Buffer a Buffer).
     const kind = kindOfView(view)
     if (size % kind.bytesPerElement !== 0) {
       throw outOfRange('size', `a multiple of ${kind.bytesPerElement}, the view's element size`, size)
     }
     if (size === 0) {
-      if (generation >= 0) {
-        this.#freeShared(handle, offset, generation)
-        return null
-      }
-      this.#live.delete(offset)
-      hot.poolFree(handle, offset)
+      this.free(view)
       return null
     }
     const moved = this.#allocate(
@@ -617,8 +620,9 @@ export class Pool {
         ? () => binding.poolReallocRef(handle, offset, generation, size)
         : () => hot.poolRealloc(handle, offset, size),
     )
-    if (moved < 0) throw generation >= 0 ? this.#sharedFailed(offset) : lastError()
-    this.#live.delete(offset)
+    if (moved < 0) throw generation >= 0 ? this.#sharedFailed(view) : lastError()
+    if (generation >= 0) this.#endShared(view, offset)
+    else Stamp.end(view)
     return this.#viewOf(kind, moved, size) as V
   }
 
@@ -631,17 +635,13 @@ export class Pool {
   free(view: PoolView | null): void {
     const handle = this.#use()
     if (view === null) return
-    const offset = this.#liveOffset(view, 'view')
-    if (this.#shared >= 0) return this.#freeShared(handle, offset, this.#shared)
+    const generation = this.#liveGeneration(view, 'view')
+    if (generation !== NOT_SHARED) return this.#freeShared(handle, view, generation)
+    const offset = Stamp.offset(view)
+    Stamp.end(view)
     // Kept for the next malloc of its class when there is room; an object
     // from alignedAlloc may be larger than its class, never smaller.
-    // The length from the view's internal slot: a `byteLength` property user
-    // code defined on the view (or its prototype chain) never counts.
-    if (this.#reuse.keep(classOf(typedArrayByteLength(view)), offset)) {
-      this.#live.set(offset, null)
-      return
-    }
-    this.#live.delete(offset)
+    if (this.#reuse.keep(Stamp.sizeClass(view), offset)) return
     hot.poolFree(handle, offset)
   }
 
@@ -651,10 +651,11 @@ export class Pool {
    */
   mallocUsableSize(view: PoolView): number {
     const handle = this.#use()
-    const offset = this.#liveOffset(view, 'view')
-    if (this.#shared < 0) return hot.poolUsableSize(handle, offset)
-    const usable = binding.poolRefUsableSize(handle, offset, this.#shared)
-    if (usable < 0) throw this.#sharedFailed(offset)
+    const generation = this.#liveGeneration(view, 'view')
+    const offset = Stamp.offset(view)
+    if (generation === NOT_SHARED) return hot.poolUsableSize(handle, offset)
+    const usable = binding.poolRefUsableSize(handle, offset, generation)
+    if (usable < 0) throw this.#sharedFailed(view)
     return usable
   }
 
@@ -693,7 +694,7 @@ export class Pool {
       i += codePoint > 0xffff ? 2 : 1
     }
     view[count - 1] = 0
-    this.#live.set(offset, view)
+    Stamp.mark(view, this.#owner, offset, classOf(count * 4), NOT_SHARED)
     return view
   }
 
@@ -803,7 +804,7 @@ export class Pool {
     this.#releaseReused(handle)
     binding.poolFlush(handle)
     this.#handle = -1
-    this.#live.clear()
+    this.#sharedViews.clear()
     unregisterCollected(collected, this)
     return handle
   }

@@ -45,6 +45,22 @@ test('a second handle frees a block once; the first handle then gets EINVAL', (t
   pool.delete()
 })
 
+test('view(ref) asks the core each time: a block another handle freed is gone here too', (t) => {
+  const pool = Pool.create(SHM, MIN_POOL)
+  const other = Pool.attach(pool.share())
+  const block = pool.malloc(32)
+  const ref = pool.ref(block)
+  t.is(pool.view(ref), block)
+  other.free(other.view(ref))
+  // This handle still holds its view of the block, but the block is gone.
+  t.throws(() => pool.view(ref), { ...einval, message: /not live/ })
+  t.throws(() => pool.free(block), einval)
+  other.delete()
+  pool.flush()
+  t.is(pool.stats().allocated, 0)
+  pool.delete()
+})
+
 test('a stale view whose offset was reused never frees the new owner', (t) => {
   const pool = Pool.create(SHM, MIN_POOL)
   const other = Pool.attach(pool.share())

@@ -120,6 +120,19 @@ const tricks: Record<string, { source: string; outcome: 'ok' | string }> = {
       return { target: victim, restore: () => { Array.prototype.pop = saved } }`,
     outcome: 'ok',
   },
+  'a view made non-extensible': {
+    source: `Object.preventExtensions(victim); return { target: victim }`,
+    outcome: 'ok',
+  },
+  'private fields of a user class added to the view (return override)': {
+    source: `
+      class ReturnsTarget { constructor(target) { return target } }
+      class Marked extends ReturnsTarget { #mark = 1; static has(o) { return #mark in o } }
+      new Marked(victim)
+      if (!Marked.has(victim)) throw new Error('the user mark did not land')
+      return { target: victim }`,
+    outcome: 'ok',
+  },
   'Math.clz32 and Math.ceil replaced': {
     source: `
       const { clz32, ceil } = Math

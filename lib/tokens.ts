@@ -84,16 +84,3 @@ export function readBlockRef(ref: unknown): BlockRef {
   }
   return { offset, length, generation }
 }
-
-/**
- * A block this thread's handle knows by reference: its view here and its
- * generation. Its frees go through the core's block table, so that of all
- * the threads holding it exactly one frees it.
- */
-export class SharedBlock<View> {
-  /** @param view - this handle's view of the block; @param generation - the block's generation. */
-  constructor(
-    readonly view: View,
-    readonly generation: number,
-  ) {}
-}

@@ -1,0 +1,77 @@
+/**
+ * Which live block a view is, written on the view itself in private fields
+ * (a "stamp"): the handle it belongs to, its offset, its size class and, for
+ * a block known by reference, its generation.
+ *
+ * User code cannot read, change or fake a private field: a copy, a subarray,
+ * a Proxy, another pool's view or a look-alike object has no stamp of this
+ * handle, and a freed view's stamp says so — a stale view whose offset was
+ * reused can never free the new owner's block. Looking a view up this way
+ * costs a field load; a Map of live offsets cost two Map writes per
+ * malloc/free pair, the largest part of the pair's time.
+ */
+
+/** {@link Stamp.generation} of a block not known by reference. */
+export const NOT_SHARED = -1
+/** {@link Stamp.generation} of anything but a live block of the handle asked about. */
+export const NOT_LIVE = -2
+
+/**
+ * A base class whose constructor returns its argument: a subclass's private
+ * fields are then defined on that object (ECMAScript's "return override").
+ */
+const ReturnsTarget = function (target: object) {
+  return target
+} as unknown as new (target: object) => object
+
+/** The private fields every view a pool hands out carries; see the module comment. */
+export class Stamp extends ReturnsTarget {
+  /** The pool handle whose live block the view is; null once freed. */
+  #owner: object | null
+  #offset: number
+  #sizeClass: number
+  #generation: number
+
+  private constructor(view: object, owner: object, offset: number, sizeClass: number, generation: number) {
+    super(view)
+    this.#owner = owner
+    this.#offset = offset
+    this.#sizeClass = sizeClass
+    this.#generation = generation
+  }
+
+  /** Stamps `view`, made a moment ago and never handed out, as `owner`'s live block. */
+  static mark(view: object, owner: object, offset: number, sizeClass: number, generation: number): void {
+    new Stamp(view, owner, offset, sizeClass, generation)
+  }
+
+  /**
+   * The generation of `view` ({@link NOT_SHARED} when not known by reference)
+   * if it is a live block of `owner`, else {@link NOT_LIVE}. Never throws and
+   * runs no user code.
+   */
+  static generation(view: unknown, owner: object): number {
+    if (typeof view !== 'object' || view === null || !(#owner in view)) return NOT_LIVE
+    return (view as Stamp).#owner === owner ? (view as Stamp).#generation : NOT_LIVE
+  }
+
+  /** The offset of a stamped view. */
+  static offset(view: object): number {
+    return (view as Stamp).#offset
+  }
+
+  /** The size class of a stamped view (see classOf). */
+  static sizeClass(view: object): number {
+    return (view as Stamp).#sizeClass
+  }
+
+  /** Records that a stamped view's block is now known by reference. */
+  static share(view: object, generation: number): void {
+    ;(view as Stamp).#generation = generation
+  }
+
+  /** Records that a stamped view's block is no longer this view's (freed or moved). */
+  static end(view: object): void {
+    ;(view as Stamp).#owner = null
+  }
+}
