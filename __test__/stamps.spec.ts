@@ -1,0 +1,248 @@
+// Attacks on view liveness (lib/stamps.ts): every view a handle hands out is
+// stamped as that handle's live block, and free/realloc/mallocUsableSize/ref
+// accept nothing else. Each test ends with the pool-wide invariant: check()
+// is true and, once everything is freed and flushed, nothing is allocated.
+import test, { type ExecutionContext } from 'ava'
+import { join } from 'node:path'
+import { Worker } from 'node:worker_threads'
+
+import { MIN_POOL, Pool, VmemError, type PoolView } from '../index.js'
+import { runIsolated } from './isolated.js'
+
+const SHM = '/dev/shm'
+const einval = { instanceOf: VmemError, code: 'EINVAL' }
+
+/** Every entry point that takes a view refuses `view` with EINVAL. */
+function refused(t: ExecutionContext, pool: Pool, view: PoolView, what: string): void {
+  t.throws(() => pool.free(view), einval, `free: ${what}`)
+  t.throws(() => pool.realloc(view, 256), einval, `realloc: ${what}`)
+  t.throws(() => pool.mallocUsableSize(view), einval, `mallocUsableSize: ${what}`)
+  t.throws(() => pool.ref(view), einval, `ref: ${what}`)
+}
+
+/** The pool-wide invariant, once the test freed everything it allocated. */
+function settled(t: ExecutionContext, pool: Pool): void {
+  t.true(pool.check())
+  pool.flush()
+  t.is(pool.stats().allocated, 0)
+}
+
+test("a handle refuses another handle's views of the same pool, which stay live", (t) => {
+  const a = Pool.create(SHM, MIN_POOL)
+  const b = Pool.attach(a.share())
+  const views = [a.malloc(64), a.calloc(3, 40), a.alignedAlloc(256, 100), a.strdup('é'), a.wcsdup('𝄞')]
+  views.push(a.allocArray(Float64Array, 5), a.allocBuffer(24), a.realloc(a.malloc(8), 300)!)
+  for (const view of views) refused(t, b, view, 'a view of another handle')
+  // Known by reference does not make A's own view B's: B takes its own with view().
+  const shared = a.malloc(48)
+  const ref = a.ref(shared)
+  refused(t, b, shared, "A's view of a shared block")
+  t.not(b.view(ref), shared)
+  for (const view of views) a.free(view)
+  a.free(shared)
+  t.throws(() => b.view(ref), einval)
+  b.delete()
+  settled(t, a)
+  a.delete()
+})
+
+test('views of a deleted handle are refused by every other handle and pool', async (t) => {
+  const a = Pool.create(SHM, MIN_POOL)
+  const b = Pool.attach(a.share())
+  const other = Pool.create(SHM, MIN_POOL)
+  const mine = b.malloc(32)
+  const theirs = a.malloc(32)
+  a.delete()
+  t.throws(() => a.free(theirs), einval)
+  refused(t, b, theirs, 'a view of a deleted handle')
+  refused(t, other, theirs, "a view of another pool's deleted handle")
+  const gone = b.malloc(16)
+  await b.deleteAsync()
+  t.is(gone.length, 0)
+  t.throws(() => b.free(gone), einval)
+  refused(t, other, mine, "a view of another pool's deleted handle")
+  settled(t, other)
+  other.delete()
+})
+
+test('realloc to 0 ends the view: a second free or realloc is refused', (t) => {
+  const pool = Pool.create(SHM, MIN_POOL)
+  const view = pool.allocArray(Float64Array, 4)
+  t.is(pool.realloc(view, 0), null)
+  refused(t, pool, view, 'a view realloc() freed')
+  const ref = pool.ref(pool.malloc(40))
+  const shared = pool.view(ref)
+  t.is(pool.realloc(shared, 0), null)
+  refused(t, pool, shared, 'a shared view realloc() freed')
+  t.throws(() => pool.view(ref), einval)
+  settled(t, pool)
+  pool.delete()
+})
+
+test('a failed realloc (ENOMEM) leaves the view live, intact and freeable', (t) => {
+  const pool = Pool.create(SHM, MIN_POOL)
+  // A block kept for reuse makes realloc give it back and retry once.
+  pool.free(pool.malloc(64))
+  const view = pool.malloc(64).fill(9)
+  const shared = pool.malloc(80).fill(8)
+  const ref = pool.ref(shared)
+  for (const victim of [view, shared]) {
+    t.throws(() => pool.realloc(victim, MIN_POOL * 4), { instanceOf: VmemError, code: 'ENOMEM' })
+  }
+  t.true(view.every((byte) => byte === 9) && shared.every((byte) => byte === 8))
+  t.true(pool.mallocUsableSize(view) >= 64)
+  t.is(pool.view(ref), shared)
+  pool.free(view)
+  pool.free(shared)
+  settled(t, pool)
+  pool.delete()
+})
+
+test('a stale view never frees the block that took its place, from any handle', (t) => {
+  const a = Pool.create(SHM, MIN_POOL)
+  const b = Pool.attach(a.share())
+  // Freed through B, the block's offset comes back to A's next malloc.
+  const old = a.malloc(40)
+  const ref = a.ref(old)
+  b.free(b.view(ref))
+  const held: Uint8Array[] = []
+  let fresh = a.malloc(40)
+  while (fresh.byteOffset !== old.byteOffset && held.length < 1000) held.push((fresh = a.malloc(40)))
+  t.is(fresh.byteOffset, old.byteOffset)
+  fresh.fill(5)
+  t.throws(() => a.free(old), einval)
+  refused(t, a, old, 'a view whose block another handle freed')
+  t.throws(() => a.view(ref), einval)
+  t.true(fresh.every((byte) => byte === 5))
+  a.free(fresh)
+  for (const view of held) a.free(view)
+  b.delete()
+  settled(t, a)
+  a.delete()
+})
+
+test("a realloc in place ends every handle's view of the old block", (t) => {
+  const a = Pool.create(SHM, MIN_POOL)
+  const b = Pool.attach(a.share())
+  const view = a.malloc(100)
+  const theirs = b.view(a.ref(view))
+  const grown = a.realloc(view, 104)!
+  t.is(grown.byteOffset, view.byteOffset, 'same size class: resized in place')
+  grown.fill(6)
+  refused(t, b, theirs, 'a view of the block before realloc')
+  refused(t, a, view, 'the view realloc replaced')
+  t.true(grown.every((byte) => byte === 6))
+  a.free(grown)
+  b.delete()
+  settled(t, a)
+  a.delete()
+})
+
+test('a reused offset gets a new view; the old one stays dead', (t) => {
+  const pool = Pool.create(SHM, MIN_POOL)
+  const old = pool.malloc(24)
+  pool.free(old)
+  const reused = pool.malloc(24).fill(1)
+  t.is(reused.byteOffset, old.byteOffset)
+  t.not(reused, old)
+  refused(t, pool, old, 'a freed view whose offset was reused')
+  t.true(reused.every((byte) => byte === 1))
+  t.true(pool.mallocUsableSize(reused) >= 24)
+  pool.free(reused)
+  settled(t, pool)
+  pool.delete()
+})
+
+test('odd objects: sealed and null-prototype views free once; copies and look-alikes never', (t) => {
+  const pool = Pool.create(SHM, MIN_POOL)
+  const sealed = Object.seal(Object.preventExtensions(pool.malloc(16)))
+  const orphan = pool.malloc(16)
+  Object.setPrototypeOf(orphan, null)
+  for (const view of [sealed, orphan]) {
+    pool.free(view)
+    refused(t, pool, view, 'an odd view freed already')
+  }
+  const unfreezable = pool.malloc(8)
+  t.throws(() => Object.freeze(unfreezable), { instanceOf: TypeError })
+  pool.free(unfreezable)
+  const view = pool.malloc(32)
+  const buffer = pool.allocBuffer(32)
+  const lookAlikes: Array<[string, PoolView]> = [
+    ['a subarray', view.subarray(0)],
+    ['a view of the same bytes', new Uint8Array(view.buffer, view.byteOffset, 32)],
+    ['Buffer.from over the same bytes', Buffer.from(view.buffer, view.byteOffset, 32)],
+    ["a Buffer's subarray", buffer.subarray(0)],
+    ['a structured clone', structuredClone(view)],
+  ]
+  for (const [what, fake] of lookAlikes) refused(t, pool, fake, what)
+  // Not typed arrays at all: a TypeError, as for any non-view.
+  for (const fake of [new Proxy(view, {}), Object.create(view) as Uint8Array]) {
+    t.throws(() => pool.free(fake), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_TYPE' })
+  }
+  pool.free(view)
+  pool.free(buffer)
+  pool.free(Object.freeze(pool.malloc(0)))
+  settled(t, pool)
+  pool.delete()
+})
+
+test("a worker refuses posted copies of the main thread's views", async (t) => {
+  const pool = Pool.create(SHM, MIN_POOL)
+  const view = pool.malloc(16).fill(7)
+  const source = `
+    const { parentPort, workerData } = require('node:worker_threads')
+    const { Pool } = require(${JSON.stringify(join(__dirname, '..', 'index.js'))})
+    const pool = Pool.attach(workerData.token)
+    const outcome = (f) => { try { f(); return 'ok' } catch (e) { return e.code } }
+    const mine = pool.view(workerData.ref)
+    parentPort.postMessage({
+      copy: outcome(() => pool.free(workerData.copy)),
+      same: workerData.copy[0] === 7 && mine[0] === 7,
+      own: outcome(() => pool.free(mine)),
+    })
+    pool.delete()`
+  const worker = new Worker(source, {
+    eval: true,
+    workerData: { token: pool.share(), ref: pool.ref(view), copy: view },
+  })
+  let report: unknown
+  worker.once('message', (message) => (report = message))
+  await new Promise((resolve, reject) => {
+    worker.once('error', reject)
+    worker.once('exit', resolve)
+  })
+  t.deepEqual(report, { copy: 'EINVAL', same: true, own: 'ok' })
+  refused(t, pool, view, 'a view the worker freed')
+  settled(t, pool)
+  pool.delete()
+})
+
+test('stamps survive garbage collection; a collected pool leaves nothing another pool takes', (t) => {
+  const run = runIsolated<{ check: boolean; allocated: number; refused: string[] }>(`
+    const pool = Pool.create('/dev/shm', MIN_POOL)
+    const held = []
+    for (let round = 0; round < 20; round++) {
+      for (let i = 0; i < 500; i++) held.push(pool.malloc(8 + ((i * 37) % 4000)))
+      gc()
+      for (let i = held.length - 1; i >= 0; i -= 2) pool.free(held.splice(i, 1)[0])
+      for (let i = 0; i < 200; i++) pool.free(pool.malloc(i))
+      gc()
+    }
+    const refused = []
+    const outcome = (f) => { try { f(); return 'ok' } catch (e) { return e.code } }
+    for (const view of held) pool.free(view)
+    refused.push(outcome(() => pool.free(held[0])))
+    // A pool collected without delete(), with a view still held.
+    let lost = Pool.create('/dev/shm', MIN_POOL)
+    const orphan = lost.malloc(64)
+    lost = null
+    for (let i = 0; i < 5; i++) { gc(); await new Promise((r) => setImmediate(r)) }
+    const next = Pool.create('/dev/shm', MIN_POOL)
+    refused.push(outcome(() => next.free(orphan)), outcome(() => pool.free(orphan)))
+    next.delete()
+    const check = pool.check()
+    pool.flush()
+    report({ check, allocated: pool.stats().allocated, refused })
+    pool.delete()`)
+  t.deepEqual(run.result, { check: true, allocated: 0, refused: ['EINVAL', 'EINVAL', 'EINVAL'] }, run.ending)
+})
