@@ -30,7 +30,13 @@ function settled(t: ExecutionContext, pool: Pool): void {
 test("a handle refuses another handle's views of the same pool, which stay live", (t) => {
   const a = Pool.create(SHM, MIN_POOL)
   const b = Pool.attach(a.share())
-  const views = [a.malloc(64), a.calloc(3, 40), a.alignedAlloc(256, 100), a.strdup('é'), a.wcsdup('𝄞')]
+  const views: PoolView[] = [
+    a.malloc(64),
+    a.calloc(3, 40),
+    a.alignedAlloc(256, 100),
+    a.strdup('é'),
+    a.wcsdup('𝄞'),
+  ]
   views.push(a.allocArray(Float64Array, 5), a.allocBuffer(24), a.realloc(a.malloc(8), 300)!)
   for (const view of views) refused(t, b, view, 'a view of another handle')
   // Known by reference does not make A's own view B's: B takes its own with view().
