@@ -38,12 +38,14 @@ import {
   errnoError,
   invalidArgType,
   lastError,
+  memoryMoved,
   outOfRange,
   poolDeleted,
   VmemError,
   withCode,
 } from './lib/errors.js'
 import {
+  arrayBufferByteLength,
   arrayBufferResizable,
   codePointAt,
   encodeInto,
@@ -342,10 +344,34 @@ export class Pool {
     return allocate()
   }
 
+  /**
+   * Whether this handle's memory was moved away (`memory.transfer()` on
+   * Node.js 22 and newer): its views read as length 0 and no new view can
+   * be made over it. A pool's memory is never 0 bytes long otherwise.
+   */
+  #memoryMoved(): boolean {
+    return arrayBufferByteLength(this.#memory as ArrayBuffer) === 0
+  }
+
+  /**
+   * The error for a view that could not be made over the block at `offset`,
+   * just allocated (or taken back for reuse): the block goes back first, as
+   * no view will ever reach it.
+   */
+  #unviewable(offset: number, error: unknown): unknown {
+    hot.poolFree(this.#handle, offset)
+    return this.#memoryMoved() ? memoryMoved() : error
+  }
+
   /** A live view of `size` bytes at `offset`, of class `sizeClass` (a failed allocation's -1 throws). */
   #view(offset: number, size: number, sizeClass: number): Uint8Array {
     if (offset < 0) throw lastError()
-    const view = new U8(this.#memory as ArrayBuffer, offset, size)
+    let view: Uint8Array
+    try {
+      view = new U8(this.#memory as ArrayBuffer, offset, size)
+    } catch (error) {
+      throw this.#unviewable(offset, error)
+    }
     Stamp.mark(view, this.#owner, offset, sizeClass, NOT_SHARED)
     return view
   }
@@ -353,7 +379,12 @@ export class Pool {
   /** A live view of `kind` over `bytes` bytes at `offset` (a failed allocation's -1 throws). */
   #viewOf(kind: ViewKind, offset: number, bytes: number): PoolArray {
     if (offset < 0) throw lastError()
-    const view = kind.make(this.#memory as ArrayBuffer, offset, bytes)
+    let view: PoolArray
+    try {
+      view = kind.make(this.#memory as ArrayBuffer, offset, bytes)
+    } catch (error) {
+      throw this.#unviewable(offset, error)
+    }
     Stamp.mark(view, this.#owner, offset, classOf(bytes), NOT_SHARED)
     return view
   }
@@ -508,6 +539,7 @@ export class Pool {
     ) {
       return known as Uint8Array
     }
+    if (this.#memoryMoved()) throw memoryMoved()
     const view = new U8(this.#memory as ArrayBuffer, offset, length)
     Stamp.mark(view, this.#owner, offset, classOf(length), generation)
     this.#sharedViews.set(offset, view)
@@ -614,6 +646,8 @@ export class Pool {
       this.free(view)
       return null
     }
+    // Before the block moves: a failed realloc leaves `view` live.
+    if (this.#memoryMoved()) throw memoryMoved()
     const moved = this.#allocate(
       handle,
       generation >= 0
@@ -687,7 +721,12 @@ export class Pool {
     for (let i = 0; i < s.length; count++) i += (codePointAt(s, i) as number) > 0xffff ? 2 : 1
     const offset = this.#allocate(handle, () => hot.poolAlignedAlloc(handle, 4, count * 4))
     if (offset < 0) throw lastError()
-    const view = new U32(this.#memory as ArrayBuffer, offset, count)
+    let view: Uint32Array
+    try {
+      view = new U32(this.#memory as ArrayBuffer, offset, count)
+    } catch (error) {
+      throw this.#unviewable(offset, error)
+    }
     for (let i = 0, n = 0; i < s.length; n++) {
       const codePoint = codePointAt(s, i) as number
       view[n] = codePoint

@@ -252,3 +252,37 @@ test('stamps survive garbage collection; a collected pool leaves nothing another
     pool.delete()`)
   t.deepEqual(run.result, { check: true, allocated: 0, refused: ['EINVAL', 'EINVAL', 'EINVAL'] }, run.ending)
 })
+
+test('memory moved away with transfer(): allocations throw EINVAL and leak nothing', (t) => {
+  const pool = Pool.create(SHM, MIN_POOL)
+  const held = pool.malloc(64).fill(2)
+  const shared = pool.malloc(32)
+  const ref = pool.ref(shared)
+  pool.free(pool.malloc(64)) // kept for reuse: the next malloc(64) takes it
+  const memory = held.buffer as ArrayBuffer & { transfer?: () => ArrayBuffer }
+  if (typeof memory.transfer !== 'function') {
+    pool.delete()
+    return t.pass('this Node.js has no ArrayBuffer.prototype.transfer')
+  }
+  const moved = memory.transfer()
+  const allocations: Array<() => unknown> = [
+    () => pool.malloc(64),
+    () => pool.malloc(5000),
+    () => pool.calloc(2, 8),
+    () => pool.alignedAlloc(64, 64),
+    () => pool.strdup('x'),
+    () => pool.wcsdup('x'),
+    () => pool.allocArray(Int32Array, 3),
+    () => pool.allocBuffer(10),
+    () => pool.realloc(held, 4000),
+    () => pool.view(ref),
+  ]
+  for (const allocate of allocations) t.throws(allocate, einval)
+  // What was live still is: it frees, and nothing else stays allocated.
+  t.true(new Uint8Array(moved, held.byteOffset, 64).every((byte) => byte === 2))
+  t.true(pool.mallocUsableSize(held) >= 64)
+  pool.free(held)
+  pool.free(shared)
+  settled(t, pool)
+  pool.delete()
+})

@@ -107,3 +107,11 @@ export function checkString(name: string, value: unknown): string {
 }
 
 export const poolDeleted = (): VmemError => errnoError(EINVAL, 'the pool was deleted')
+
+/** A handle whose memory `transfer()` moved away: it can make no new view. */
+export const memoryMoved = (): VmemError =>
+  errnoError(
+    EINVAL,
+    "the pool's memory was moved away (ArrayBuffer.prototype.transfer): this handle can make no new view; " +
+      'free what it holds and delete() it',
+  )
