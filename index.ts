@@ -489,7 +489,7 @@ export class Pool {
    * still reads and writes the pool's memory.
    *
    * @throws {@link VmemError} `EINVAL` when `view` is not a live allocation
-   * of this handle.
+   * of this handle, or its block was freed through another handle.
    *
    * @example
    * ```ts
@@ -507,6 +507,9 @@ export class Pool {
       if (generation < 0) throw lastError()
       Stamp.share(view, generation)
       this.#sharedViews.set(offset, view)
+    } else if (binding.poolRefUsableSize(handle, offset, generation) < 0) {
+      // Known by reference already: another handle may have freed it since.
+      throw this.#sharedFailed(view)
     }
     return { offset, length: typedArrayByteLength(view), generation }
   }

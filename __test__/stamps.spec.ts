@@ -111,6 +111,9 @@ test('a stale view never frees the block that took its place, from any handle', 
   const old = a.malloc(40)
   const ref = a.ref(old)
   b.free(b.view(ref))
+  // ref() describes live blocks only: asked again, it finds the block gone.
+  t.throws(() => a.ref(old), einval)
+  refused(t, a, old, 'a view whose block another handle freed')
   const held: Uint8Array[] = []
   let fresh = a.malloc(40)
   while (fresh.byteOffset !== old.byteOffset && held.length < 1000) held.push((fresh = a.malloc(40)))
