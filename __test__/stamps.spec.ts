@@ -190,7 +190,11 @@ test('odd objects: sealed and null-prototype views free once; copies and look-al
   }
   pool.free(view)
   pool.free(buffer)
-  pool.free(Object.freeze(pool.malloc(0)))
+  // The stamp shows nowhere: no own key, the usual prototype; freezing keeps it.
+  const empty = pool.malloc(0)
+  t.deepEqual(Reflect.ownKeys(empty), [])
+  t.is(Object.getPrototypeOf(empty), Uint8Array.prototype)
+  pool.free(Object.freeze(empty))
   settled(t, pool)
   pool.delete()
 })
@@ -227,7 +231,7 @@ test("a worker refuses posted copies of the main thread's views", async (t) => {
 })
 
 test('stamps survive garbage collection; a collected pool leaves nothing another pool takes', (t) => {
-  const run = runIsolated<{ check: boolean; allocated: number; refused: string[] }>(`
+  const run = runIsolated<{ check: boolean; allocated: number; refused: unknown[] }>(`
     const pool = Pool.create('/dev/shm', MIN_POOL)
     const held = []
     for (let round = 0; round < 20; round++) {
@@ -244,8 +248,11 @@ test('stamps survive garbage collection; a collected pool leaves nothing another
     // A pool collected without delete(), with a view still held.
     let lost = Pool.create('/dev/shm', MIN_POOL)
     const orphan = lost.malloc(64)
+    const weak = new WeakRef(lost)
     lost = null
     for (let i = 0; i < 5; i++) { gc(); await new Promise((r) => setImmediate(r)) }
+    // The view kept the memory, not the pool.
+    refused.push(weak.deref() === undefined ? 'collected' : 'alive', orphan.fill(1).reduce((a, b) => a + b))
     const next = Pool.create('/dev/shm', MIN_POOL)
     refused.push(outcome(() => next.free(orphan)), outcome(() => pool.free(orphan)))
     next.delete()
@@ -253,7 +260,11 @@ test('stamps survive garbage collection; a collected pool leaves nothing another
     pool.flush()
     report({ check, allocated: pool.stats().allocated, refused })
     pool.delete()`)
-  t.deepEqual(run.result, { check: true, allocated: 0, refused: ['EINVAL', 'EINVAL', 'EINVAL'] }, run.ending)
+  t.deepEqual(
+    run.result,
+    { check: true, allocated: 0, refused: ['EINVAL', 'collected', 64, 'EINVAL', 'EINVAL'] },
+    run.ending,
+  )
 })
 
 test('memory moved away with transfer(): allocations throw EINVAL and leak nothing', (t) => {
