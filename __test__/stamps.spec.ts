@@ -107,20 +107,21 @@ test('a failed realloc (ENOMEM) leaves the view live, intact and freeable', (t) 
 test('a stale view never frees the block that took its place, from any handle', (t) => {
   const a = Pool.create(SHM, MIN_POOL)
   const b = Pool.attach(a.share())
-  // Freed through B, the block's offset comes back to A's next malloc.
   const old = a.malloc(40)
   const ref = a.ref(old)
+  // A second stale view of the block, to try ref() with (every refused call ends a stale view).
+  const shorter = a.view({ ...ref, length: 8 })
+  // Freed through B, the block's offset comes back to A's next malloc.
   b.free(b.view(ref))
-  // ref() describes live blocks only: asked again, it finds the block gone.
-  t.throws(() => a.ref(old), einval)
-  refused(t, a, old, 'a view whose block another handle freed')
   const held: Uint8Array[] = []
   let fresh = a.malloc(40)
   while (fresh.byteOffset !== old.byteOffset && held.length < 1000) held.push((fresh = a.malloc(40)))
   t.is(fresh.byteOffset, old.byteOffset)
   fresh.fill(5)
   t.throws(() => a.free(old), einval)
-  refused(t, a, old, 'a view whose block another handle freed')
+  // ref() describes live blocks only: it asks the core, which knows the block is gone.
+  t.throws(() => a.ref(shorter), einval)
+  for (const view of [old, shorter]) refused(t, a, view, 'a view whose block another handle freed')
   t.throws(() => a.view(ref), einval)
   t.true(fresh.every((byte) => byte === 5))
   a.free(fresh)
@@ -134,11 +135,13 @@ test("a realloc in place ends every handle's view of the old block", (t) => {
   const a = Pool.create(SHM, MIN_POOL)
   const b = Pool.attach(a.share())
   const view = a.malloc(100)
-  const theirs = b.view(a.ref(view))
+  const ref = a.ref(view)
+  const theirs = b.view(ref)
   const grown = a.realloc(view, 104)!
   t.is(grown.byteOffset, view.byteOffset, 'same size class: resized in place')
   grown.fill(6)
   refused(t, b, theirs, 'a view of the block before realloc')
+  t.throws(() => b.view(ref), einval, 'the old ref names no block: B can take no view of the new one')
   refused(t, a, view, 'the view realloc replaced')
   t.true(grown.every((byte) => byte === 6))
   a.free(grown)
