@@ -3,6 +3,7 @@
 // accept nothing else. Each test ends with the pool-wide invariant: check()
 // is true and, once everything is freed and flushed, nothing is allocated.
 import test, { type ExecutionContext } from 'ava'
+import fc from 'fast-check'
 import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 
@@ -302,4 +303,85 @@ test('memory moved away with transfer(): allocations throw EINVAL and leak nothi
   pool.free(shared)
   settled(t, pool)
   pool.delete()
+})
+
+/** One view a handle holds in the model below: which block, and whether its stamp is live. */
+interface Held {
+  view: PoolView
+  handle: number
+  block: number
+  stamped: boolean
+}
+
+/** EINVAL as a value; any other error propagates. */
+function outcome<R>(f: () => R): R | 'EINVAL' {
+  try {
+    return f()
+  } catch (error) {
+    if ((error as VmemError).code !== 'EINVAL') throw error
+    return 'EINVAL'
+  }
+}
+
+test('random frees, reallocs and refs across two handles match a model of stamps and blocks', (t) => {
+  const kinds = fc.constantFrom('malloc', 'free', 'realloc', 'share')
+  const op = fc.tuple(kinds, fc.nat(1), fc.nat(), fc.integer({ min: 1, max: 300 }))
+  const run = (ops: Array<[string, number, number, number]>): void => {
+    const a = Pool.create(SHM, MIN_POOL)
+    const handles = [a, Pool.attach(a.share())]
+    const held: Held[] = []
+    const blockLive: boolean[] = []
+    /** A new block's view, holding the block's number in its first byte. */
+    const fresh = (view: PoolView, handle: number): void => {
+      view[0] = blockLive.push(true) - 1
+      held.push({ view, handle, block: blockLive.length - 1, stamped: true })
+    }
+    for (const [kind, h, pick, size] of ops) {
+      const e = held[pick % Math.max(held.length, 1)]
+      if (kind === 'malloc' || e === undefined) {
+        fresh(handles[h]!.malloc(size), h)
+      } else if (kind === 'share') {
+        // ref() through the holder, view() through the other handle.
+        const valid = e.stamped && blockLive[e.block]!
+        const ref = outcome(() => handles[e.handle]!.ref(e.view))
+        if ((ref === 'EINVAL') === valid) throw new Error(`ref: expected ${valid ? 'a ref' : 'EINVAL'}`)
+        e.stamped = valid
+        if (ref === 'EINVAL') continue
+        const view = handles[1 - e.handle]!.view(ref)
+        if (!held.some((other) => other.view === view)) {
+          held.push({ view, handle: 1 - e.handle, block: e.block, stamped: true })
+        }
+      } else {
+        const valid = e.handle === h && e.stamped && blockLive[e.block]!
+        // Through its own handle, a view ends whatever the call's outcome.
+        if (e.handle === h) e.stamped = false
+        const result = outcome(() =>
+          kind === 'free' ? handles[h]!.free(e.view) : handles[h]!.realloc(e.view, size),
+        )
+        if ((result === 'EINVAL') === valid)
+          throw new Error(`${kind}: expected ${valid ? 'success' : 'EINVAL'}`)
+        if (!valid) continue
+        blockLive[e.block] = false
+        if (kind === 'realloc') {
+          const grown = result as PoolView
+          if (grown[0] !== (e.block & 0xff)) throw new Error('realloc lost the contents')
+          fresh(grown, h)
+        }
+      }
+    }
+    for (const e of held) {
+      if (!e.stamped || !blockLive[e.block]) continue
+      if (e.view[0] !== (e.block & 0xff)) throw new Error(`block ${e.block} was overwritten`)
+      handles[e.handle]!.free(e.view)
+      blockLive[e.block] = false
+    }
+    handles[1]!.delete()
+    const check = a.check()
+    a.flush()
+    const allocated = a.stats().allocated
+    a.delete()
+    if (!check || allocated !== 0) throw new Error(`check ${check}, ${allocated} bytes left allocated`)
+  }
+  fc.assert(fc.property(fc.array(op, { maxLength: 300, size: 'max' }), run), { numRuns: 100 })
+  t.pass()
 })
