@@ -170,8 +170,9 @@ export class Pool {
     // Node.js copies or refuses this ArrayBuffer in postMessage and
     // structuredClone; if `memory.transfer()` moves it away, allocations
     // throw EINVAL (no view can be made: see #unviewable), free still works
-    // and delete() leaves the mapping to the new owner (see poolDelete). A region pool's buffer
-    // is held by the native pool itself, until the pool is dropped.
+    // and delete() leaves the mapping to the new owner (see poolDelete). A
+    // region pool's buffer is held by the native pool itself, until the pool
+    // is dropped.
     this.#handle = handle
     this.#memory = memory
     this.#size = memory.byteLength
