@@ -213,10 +213,13 @@ test('across threads: a stale view whose offset another thread reused never free
   t.throws(() => pool.view(ref), einval)
   t.throws(() => pool.realloc(block, 8), einval)
   t.deepEqual([...pool.view(rebornRef)], Array(64).fill(9))
+  // Listening for the exit before the last message: the worker may exit
+  // right after posting it, and a listener added later would wait forever.
+  const exited = new Promise((resolve) => worker.once('exit', resolve))
   worker.postMessage('go')
   replies.push(await next())
   t.deepEqual(replies, ['EINVAL'])
-  await new Promise((resolve) => worker.once('exit', resolve))
+  await exited
   t.true(pool.check())
   pool.flush()
   t.is(pool.stats().allocated, 0)
