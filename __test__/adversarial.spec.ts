@@ -119,3 +119,31 @@ test('every misuse throws; the pool keeps its contents and checks out', (t) => {
   t.log(`${misuses} misuses tried`)
   t.true(misuses > 200)
 })
+
+test('hostile arguments get the clear TypeError: describing them runs no user code', (t) => {
+  using pool = Pool.create('/dev/shm', MIN_POOL)
+  const view = pool.malloc(8)
+  const boom = (): never => {
+    throw new Error('user code ran')
+  }
+  const hostile: [unknown, RegExp][] = [
+    [new Proxy(view, {}), /Received a Proxy$/],
+    [new Proxy({}, { get: boom, getPrototypeOf: boom, getOwnPropertyDescriptor: boom }), /Received a Proxy$/],
+    [Object.defineProperty({}, 'constructor', { get: boom }), /Received an instance of Object$/],
+    [Object.create(new Proxy({}, { getOwnPropertyDescriptor: boom, get: boom })), /Received an object$/],
+    [new (class Named {})(), /Received an instance of Named$/],
+    [Object.create(null), /Received an object$/],
+    [Object.defineProperty(() => 0, 'name', { get: boom }), /Received a function$/],
+    [function named() {}, /Received function named$/],
+  ]
+  for (const [value, message] of hostile) {
+    for (const call of [
+      () => pool.free(value as Uint8Array),
+      () => pool.mallocUsableSize(value as Uint8Array),
+    ]) {
+      t.throws(call, { instanceOf: TypeError, code: 'ERR_INVALID_ARG_TYPE', message })
+    }
+  }
+  pool.free(view)
+  t.true(pool.check())
+})

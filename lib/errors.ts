@@ -1,6 +1,7 @@
 /** Errors: the library's own ({@link VmemError}) and Node-style argument errors. */
 
 import { constants as osConstants } from 'node:os'
+import { types } from 'node:util'
 
 import { binding } from './binding.js'
 import { isInteger, isSafeInteger } from './intrinsics.js'
@@ -53,12 +54,33 @@ export function lastError(): VmemError {
 export const EINVAL = osConstants.errno.EINVAL
 export const ENOMEM = osConstants.errno.ENOMEM
 
+const { isProxy } = types
+const { getOwnPropertyDescriptor, getPrototypeOf } = Object
+
+/** `object[key]` if it is an own data property of an object that is no Proxy; else undefined. */
+function ownData(object: unknown, key: string): unknown {
+  if ((typeof object !== 'object' && typeof object !== 'function') || object === null || isProxy(object)) {
+    return undefined
+  }
+  return getOwnPropertyDescriptor(object, key)?.value
+}
+
+/**
+ * What an argument was, for an error message. Runs no user code: a Proxy's
+ * traps or a throwing `constructor` getter would otherwise turn the clear
+ * TypeError into whatever they throw.
+ */
 export function describe(value: unknown): string {
   if (value === null) return 'null'
   if (value === undefined) return 'undefined'
-  if (typeof value === 'function') return `function ${value.name}`
+  if (isProxy(value)) return 'a Proxy'
+  if (typeof value === 'function') {
+    const name = ownData(value, 'name')
+    return typeof name === 'string' && name !== '' ? `function ${name}` : 'a function'
+  }
   if (typeof value === 'object') {
-    return `an instance of ${(value as object).constructor?.name ?? 'Object'}`
+    const name = ownData(ownData(getPrototypeOf(value), 'constructor'), 'name')
+    return typeof name === 'string' && name !== '' ? `an instance of ${name}` : 'an object'
   }
   let shown = String(value)
   if (typeof value === 'string') shown = `'${shown.length > 25 ? `${shown.slice(0, 25)}...` : shown}'`
