@@ -54,7 +54,6 @@ import {
   sharedArrayBufferGrowable,
   typedArrayByteLength,
   typedArrayTag,
-  U32,
   U8,
   uncurry,
   utf8ByteLength,
@@ -105,6 +104,8 @@ const unregisterCollected = uncurry(
 )
 
 const utf8 = new TextEncoder()
+/** wcsdup's views: UTF-32 code points. */
+const UINT32 = kindOf(Uint32Array)
 
 /**
  * A pool of volatile memory on a memory-mapped file (libvmem's `VMEM *`).
@@ -378,8 +379,12 @@ export class Pool {
     return view
   }
 
-  /** A live view of `kind` over `bytes` bytes at `offset` (a failed allocation's -1 throws). */
-  #viewOf(kind: ViewKind, offset: number, bytes: number): PoolArray {
+  /**
+   * A live view of `kind` over `bytes` bytes at `offset`, of class
+   * `sizeClass` (a failed allocation's -1 throws). {@link Pool.#view} is the
+   * same for a Uint8Array, apart so that malloc's call stays monomorphic.
+   */
+  #viewOf(kind: ViewKind, offset: number, bytes: number, sizeClass: number): PoolArray {
     if (offset < 0) throw lastError()
     let view: PoolArray
     try {
@@ -387,7 +392,7 @@ export class Pool {
     } catch (error) {
       throw this.#unviewable(offset, error)
     }
-    Stamp.mark(view, this.#owner, offset, classOf(bytes), NOT_SHARED)
+    Stamp.mark(view, this.#owner, offset, sizeClass, NOT_SHARED)
     return view
   }
 
@@ -395,12 +400,14 @@ export class Pool {
   #allocView(kind: ViewKind, bytes: number): PoolArray {
     const handle = this.#use()
     if (!isSafeInteger(bytes)) throw errnoError(ENOMEM, `cannot allocate ${bytes} bytes`)
-    const kept = this.#reuse.take(classOf(bytes))
-    if (kept >= 0) return this.#viewOf(kind, kept, bytes)
+    const sizeClass = classOf(bytes)
+    const kept = this.#reuse.take(sizeClass)
+    if (kept >= 0) return this.#viewOf(kind, kept, bytes, sizeClass)
     return this.#viewOf(
       kind,
       this.#allocate(handle, () => hot.poolMalloc(handle, bytes)),
       bytes,
+      sizeClass,
     )
   }
 
@@ -662,7 +669,7 @@ export class Pool {
     if (moved < 0) throw generation >= 0 ? this.#sharedFailed(view) : lastError()
     if (generation >= 0) this.#endShared(view, offset)
     else Stamp.end(view)
-    return this.#viewOf(kind, moved, size) as V
+    return this.#viewOf(kind, moved, size, classOf(size)) as V
   }
 
   /**
@@ -724,21 +731,15 @@ export class Pool {
     // the handle check and the view's registration.
     let count = 1
     for (let i = 0; i < s.length; count++) i += (codePointAt(s, i) as number) > 0xffff ? 2 : 1
-    const offset = this.#allocate(handle, () => hot.poolAlignedAlloc(handle, 4, count * 4))
-    if (offset < 0) throw lastError()
-    let view: Uint32Array
-    try {
-      view = new U32(this.#memory as ArrayBuffer, offset, count)
-    } catch (error) {
-      throw this.#unviewable(offset, error)
-    }
+    const bytes = count * 4
+    const offset = this.#allocate(handle, () => hot.poolAlignedAlloc(handle, 4, bytes))
+    const view = this.#viewOf(UINT32, offset, bytes, classOf(bytes)) as Uint32Array
     for (let i = 0, n = 0; i < s.length; n++) {
       const codePoint = codePointAt(s, i) as number
       view[n] = codePoint
       i += codePoint > 0xffff ? 2 : 1
     }
     view[count - 1] = 0
-    Stamp.mark(view, this.#owner, offset, classOf(count * 4), NOT_SHARED)
     return view
   }
 

@@ -131,8 +131,8 @@ pub(crate) fn membarrier() -> bool {
 
 /// A number that identifies the calling thread among the live threads: the
 /// thread pointer where reading it is one instruction, else `pthread_self`:
-/// an aligned address, so never 0 or 1. Unlike a thread-local variable in a shared library, it costs no call to
-/// `__tls_get_addr`.
+/// an aligned address, so never 0 or 1. Unlike a thread-local variable in a
+/// shared library, it costs no call to `__tls_get_addr`.
 #[inline(always)]
 pub(crate) fn thread_id() -> usize {
     #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
