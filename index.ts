@@ -335,12 +335,17 @@ export class Pool {
   }
 
   /**
-   * Runs a native allocation: the one place that decides to give memory
-   * back and retry. The core already gives back every thread's native caches
-   * and retries before it fails, so only what JavaScript keeps is left: when
-   * that is anything, it goes back and the allocation runs once more.
+   * Runs a native allocation of `bytes` bytes: the one place that decides to
+   * give memory back and retry. The core already gives back every thread's
+   * native caches and retries before it fails, so only what JavaScript keeps
+   * is left: when that is anything, it goes back and the allocation runs
+   * once more. Before a large allocation (1/64 of the pool or more) it goes
+   * back first, as the core's own caches do: the blocks kept are scattered
+   * through the pool, and a large block placed among them would cut the
+   * pool's free space for good once they are freed.
    */
-  #allocate(handle: number, allocate: () => number): number {
+  #allocate(handle: number, bytes: number, allocate: () => number): number {
+    if (bytes >= this.#size / 64 && !this.#reuse.empty) this.#releaseReused(handle)
     const offset = allocate()
     if (offset >= 0 || this.#reuse.empty || binding.lastErrno() !== ENOMEM) return offset
     this.#releaseReused(handle)
@@ -405,7 +410,7 @@ export class Pool {
     if (kept >= 0) return this.#viewOf(kind, kept, bytes, sizeClass)
     return this.#viewOf(
       kind,
-      this.#allocate(handle, () => hot.poolMalloc(handle, bytes)),
+      this.#allocate(handle, bytes, () => hot.poolMalloc(handle, bytes)),
       bytes,
       sizeClass,
     )
@@ -583,7 +588,7 @@ export class Pool {
     const kept = this.#reuse.take(sizeClass)
     if (kept >= 0) return this.#view(kept, size, sizeClass)
     return this.#view(
-      this.#allocate(handle, () => hot.poolMalloc(handle, size)),
+      this.#allocate(handle, size, () => hot.poolMalloc(handle, size)),
       size,
       sizeClass,
     )
@@ -604,7 +609,7 @@ export class Pool {
       throw errnoError(ENOMEM, `calloc size ${nmemb} * ${size} overflows`)
     }
     return this.#view(
-      this.#allocate(handle, () => hot.poolCalloc(handle, nmemb, size)),
+      this.#allocate(handle, total, () => hot.poolCalloc(handle, nmemb, size)),
       total,
       classOf(total),
     )
@@ -625,7 +630,7 @@ export class Pool {
     checkCount('alignment', alignment)
     checkCount('size', size)
     return this.#view(
-      this.#allocate(handle, () => hot.poolAlignedAlloc(handle, alignment, size)),
+      this.#allocate(handle, size, () => hot.poolAlignedAlloc(handle, alignment, size)),
       size,
       classOf(size),
     )
@@ -662,6 +667,7 @@ export class Pool {
     if (this.#memoryMoved()) throw memoryMoved()
     const moved = this.#allocate(
       handle,
+      size,
       generation >= 0
         ? () => binding.poolReallocRef(handle, offset, generation, size)
         : () => hot.poolRealloc(handle, offset, size),
@@ -732,7 +738,7 @@ export class Pool {
     let count = 1
     for (let i = 0; i < s.length; count++) i += (codePointAt(s, i) as number) > 0xffff ? 2 : 1
     const bytes = count * 4
-    const offset = this.#allocate(handle, () => hot.poolAlignedAlloc(handle, 4, bytes))
+    const offset = this.#allocate(handle, bytes, () => hot.poolAlignedAlloc(handle, 4, bytes))
     const view = this.#viewOf(UINT32, offset, bytes, classOf(bytes)) as Uint32Array
     for (let i = 0, n = 0; i < s.length; n++) {
       const codePoint = codePointAt(s, i) as number

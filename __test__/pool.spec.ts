@@ -399,3 +399,47 @@ test('reused allocations stay invisible: stats, double frees, and a full pool', 
   t.is(second.length, first.length - 1)
   pool.delete()
 })
+
+test('after churn, a 1 MiB refill gets what a fresh pool holds: blocks kept for reuse strand nothing', (t) => {
+  const fillMiB = (pool: Pool): Uint8Array[] => {
+    const blocks: Uint8Array[] = []
+    t.throws(
+      () => {
+        for (;;) blocks.push(pool.malloc(1 << 20))
+      },
+      { instanceOf: VmemError, code: 'ENOMEM' },
+    )
+    return blocks
+  }
+  let fresh: number
+  {
+    using pool = Pool.create(SHM, POOL_64M)
+    fresh = fillMiB(pool).length
+  }
+  using pool = Pool.create(SHM, POOL_64M)
+  // Random small and mid-sized blocks, a third freed as it goes, the rest
+  // at the end: JavaScript then keeps blocks for reuse all over the pool.
+  let seed = 12345
+  const next = (): number => {
+    seed ^= seed << 13
+    seed ^= seed >>> 17
+    seed ^= seed << 5
+    return seed >>> 0
+  }
+  const live: Uint8Array[] = []
+  for (let i = 0; i < 100_000; i++) {
+    if (live.length > 0 && next() % 3 === 0) {
+      pool.free(live.splice(next() % live.length, 1)[0]!)
+      continue
+    }
+    try {
+      live.push(pool.malloc(8 + (next() % (next() % 8 === 0 ? 300_000 : 600))))
+    } catch (err) {
+      if ((err as VmemError).code !== 'ENOMEM') throw err
+    }
+  }
+  for (const view of live) pool.free(view)
+  const refill = fillMiB(pool)
+  t.is(refill.length, fresh)
+  t.true(pool.check())
+})
