@@ -35,47 +35,91 @@ pub(crate) const BIN_MAX_OBJECTS: usize = 256;
 /// of the pool, at most this.
 const LARGE_BUDGET_MAX: usize = 8 << 20;
 
-/// One size class: a stack of free objects, most recently freed on top.
-struct Bin {
-    slots: Box<[NonNull<u8>]>,
-    len: usize,
-    /// How many objects the bin may hold now: `len <= cap <= slots.len()`.
-    /// A small bin's is its length; a large bin's is what it has reserved
-    /// of the budget.
-    cap: usize,
-    /// The size of one object of a large class; 0 for a small class.
-    large_size: usize,
-}
-
-/// The front cache of one thread for one pool. The bins are inline, so the
-/// hot path reaches a cached object in two dependent loads.
+/// The front cache of one thread for one pool: per size class ("bin"), a
+/// stack of free objects, most recently freed on top.
+///
+/// Two choices keep the hot path short, both measured on 64 B pairs:
+///
+/// - The top object of each bin is kept apart from the rest. A pop's result
+///   is then one load of the word the last free stored, not a load of the
+///   length followed by a load at an address computed from it. In a
+///   malloc/free pair each operation waits for the other's stores, so that
+///   second dependent load was on the critical path of every pair.
+/// - The fields are arrays indexed by bin (not an array of bin structs), so
+///   each access is one instruction with a scaled index. This pays for the
+///   extra load and store that moving the top costs.
+///
+/// Together (`bench/ab.sh`, 20 alternating runs against the single array of
+/// bin structs before): a 64 B pair 10.0 → 7.0 ns, a 4 KiB pair 10.6 →
+/// 7.2 ns; a batch of a thousand allocations then frees unchanged (1.02×),
+/// 104 → 103 instructions per allocation and free.
 pub(crate) struct FrontCache {
-    bins: [Bin; MAX_BINS],
+    /// Each bin's top object, when it is not empty.
+    tops: [NonNull<u8>; MAX_BINS],
+    /// How many objects each bin holds.
+    lens: [usize; MAX_BINS],
+    /// How many objects each bin may hold now: `len <= cap <= room`. A small
+    /// bin's is its room; a large bin's is what it has reserved of the
+    /// budget.
+    caps: [usize; MAX_BINS],
+    /// Each bin's objects under its top: the `k`-th from the bottom is at
+    /// `below[bin] + k` for `1 <= k < len`, and `below[bin] + 0` is a spare
+    /// that an empty bin's push writes and an emptying pop reads, so neither
+    /// needs a branch. Each points at `room + 1` words of `storage`.
+    below: [*mut NonNull<u8>; MAX_BINS],
+    /// The most objects each bin can hold.
+    rooms: [usize; MAX_BINS],
+    /// The size of one object of each large class; 0 for a small class.
+    large_sizes: [usize; MAX_BINS],
     /// Bytes the large bins have reserved (the sum of `cap * large_size`),
     /// at most `large_budget`; the bytes they cache are at most this.
     large_reserved: usize,
     large_budget: usize,
+    /// The words every `below` points into, owned here (from
+    /// `Box::into_raw`, freed on drop).
+    storage: NonNull<[NonNull<u8>]>,
 }
 
 impl FrontCache {
     /// An empty front cache for a pool of `pool_len` bytes.
     pub(crate) fn new(classes: &SizeClasses, pool_len: usize) -> Self {
         let large_budget = (pool_len / 16).min(LARGE_BUDGET_MAX);
-        let bins = std::array::from_fn(|bin| {
-            let bin = bin as u8;
-            // Bins past the last class have no room: they never cache.
-            let (slots, cap, large_size) = if usize::from(bin) >= classes.count() {
-                (0, 0, 0)
-            } else if classes.is_large(bin) {
-                let size = classes.size_of(bin);
-                ((large_budget / size).min(BIN_MAX_OBJECTS), 0, size)
+        let mut rooms = [0; MAX_BINS];
+        let mut caps = [0; MAX_BINS];
+        let mut large_sizes = [0; MAX_BINS];
+        // Bins past the last class have no room: they never cache.
+        for bin in 0..classes.count().min(MAX_BINS) as u8 {
+            let size = classes.size_of(bin);
+            let index = usize::from(bin);
+            if classes.is_large(bin) {
+                rooms[index] = (large_budget / size).min(BIN_MAX_OBJECTS);
+                large_sizes[index] = size;
             } else {
-                let slots = (BIN_BYTES / classes.size_of(bin)).clamp(BIN_MIN_OBJECTS, BIN_MAX_OBJECTS);
-                (slots, slots, 0)
-            };
-            Bin { slots: vec![NonNull::dangling(); slots].into_boxed_slice(), len: 0, cap, large_size }
-        });
-        FrontCache { bins, large_reserved: 0, large_budget }
+                rooms[index] = (BIN_BYTES / size).clamp(BIN_MIN_OBJECTS, BIN_MAX_OBJECTS);
+                caps[index] = rooms[index];
+            }
+        }
+        let words = rooms.iter().map(|room| room + 1).sum();
+        let storage = NonNull::from(Box::leak(vec![NonNull::dangling(); words].into_boxed_slice()));
+        let mut below = [std::ptr::null_mut(); MAX_BINS];
+        let mut next = storage.as_ptr().cast::<NonNull<u8>>();
+        for (below, room) in below.iter_mut().zip(rooms) {
+            *below = next;
+            // SAFETY: the rooms' words plus one each add up to the storage's
+            // length, so this stays inside it or one past its end.
+            next = unsafe { next.add(room + 1) };
+        }
+        FrontCache {
+            tops: [NonNull::dangling(); MAX_BINS],
+            lens: [0; MAX_BINS],
+            caps,
+            below,
+            rooms,
+            large_sizes,
+            large_reserved: 0,
+            large_budget,
+            storage,
+        }
     }
 
     /// A cached object of `bin`, if there is one. Every number below 256
@@ -83,23 +127,28 @@ impl FrontCache {
     /// classes never cache).
     #[inline(always)]
     pub(crate) fn pop(&mut self, bin: u8) -> Option<NonNull<u8>> {
-        let bin = &mut self.bins[bin as usize & (MAX_BINS - 1)];
-        bin.len = bin.len.checked_sub(1)?;
-        // SAFETY: `len` never exceeds the slots' length (see `push`).
-        Some(unsafe { *bin.slots.get_unchecked(bin.len) })
+        let bin = bin as usize & (MAX_BINS - 1);
+        let len = self.lens[bin].checked_sub(1)?;
+        self.lens[bin] = len;
+        let object = self.tops[bin];
+        // SAFETY: `len < cap <= room`, and the bin has `room + 1` words.
+        self.tops[bin] = unsafe { *self.below[bin].add(len) };
+        Some(object)
     }
 
     /// Caches `ptr` in `bin`; false when the bin has no room (a large bin
     /// may still get some: see [`push_or_grow`](Self::push_or_grow)).
     #[inline(always)]
     pub(crate) fn push(&mut self, bin: u8, ptr: NonNull<u8>) -> bool {
-        let bin = &mut self.bins[bin as usize & (MAX_BINS - 1)];
-        if bin.len >= bin.cap {
+        let bin = bin as usize & (MAX_BINS - 1);
+        let len = self.lens[bin];
+        if len >= self.caps[bin] {
             return false;
         }
-        // SAFETY: `len < cap <= slots.len()`.
-        unsafe { *bin.slots.get_unchecked_mut(bin.len) = ptr };
-        bin.len += 1;
+        // SAFETY: `len < cap <= room`, and the bin has `room + 1` words.
+        unsafe { *self.below[bin].add(len) = self.tops[bin] };
+        self.tops[bin] = ptr;
+        self.lens[bin] = len + 1;
         true
     }
 
@@ -111,27 +160,23 @@ impl FrontCache {
 
     /// Reserves room for one more block in large `bin`: from the budget, or
     /// else from what other large bins reserved and do not use. False for a
-    /// small bin, a bin at its slots' length, or when the budget is spent
-    /// on cached blocks.
-    fn grow(&mut self, index: u8) -> bool {
-        let index = index as usize & (MAX_BINS - 1);
-        let (size, cap, slots) = {
-            let bin = &self.bins[index];
-            (bin.large_size, bin.cap, bin.slots.len())
-        };
-        if size == 0 || cap >= slots {
+    /// small bin, a full bin, or when the budget is spent on cached blocks.
+    fn grow(&mut self, bin: u8) -> bool {
+        let bin = bin as usize & (MAX_BINS - 1);
+        let size = self.large_sizes[bin];
+        if size == 0 || self.caps[bin] >= self.rooms[bin] {
             return false;
         }
         if self.large_reserved + size > self.large_budget {
-            for bin in self.bins.iter_mut().filter(|bin| bin.large_size != 0) {
-                self.large_reserved -= (bin.cap - bin.len) * bin.large_size;
-                bin.cap = bin.len;
+            for other in (0..MAX_BINS).filter(|&other| self.large_sizes[other] != 0) {
+                self.large_reserved -= (self.caps[other] - self.lens[other]) * self.large_sizes[other];
+                self.caps[other] = self.lens[other];
             }
             if self.large_reserved + size > self.large_budget {
                 return false;
             }
         }
-        self.bins[index].cap += 1;
+        self.caps[bin] += 1;
         self.large_reserved += size;
         true
     }
@@ -140,40 +185,64 @@ impl FrontCache {
     /// give back when it is full.
     #[inline]
     pub(crate) fn batch(&self, bin: u8) -> usize {
-        let bin = &self.bins[bin as usize & (MAX_BINS - 1)];
-        match bin.large_size {
+        let bin = bin as usize & (MAX_BINS - 1);
+        match self.large_sizes[bin] {
             // Half a small bin: alternating allocations and frees do not
             // bounce between the bin and jemalloc.
-            0 => bin.slots.len().div_ceil(2),
+            0 => self.rooms[bin].div_ceil(2),
             // Large blocks one at a time: each is an extent operation of its
             // own.
             _ => 1,
         }
     }
 
+    /// The whole stack of `bin` as one slice, bottom first (the top is
+    /// written under its place, `below + len`, a word the bin has as
+    /// `len <= room`).
+    fn stack(&mut self, bin: usize) -> &mut [NonNull<u8>] {
+        let len = self.lens[bin];
+        // SAFETY: the bin's `room + 1` words are its own, inside `storage`,
+        // which `&mut self` borrows for the slice's life; `len <= room`.
+        unsafe {
+            *self.below[bin].add(len) = self.tops[bin];
+            std::slice::from_raw_parts_mut(self.below[bin].add(1), len)
+        }
+    }
+
     /// Moves up to `out.len()` of the least recently freed objects of `bin`
     /// into `out`; returns how many.
     pub(crate) fn take_oldest(&mut self, bin: u8, out: &mut [NonNull<u8>]) -> usize {
-        let bin = &mut self.bins[bin as usize & (MAX_BINS - 1)];
-        let count = out.len().min(bin.len);
-        out[..count].copy_from_slice(&bin.slots[..count]);
-        bin.slots.copy_within(count..bin.len, 0);
-        bin.len -= count;
+        let bin = bin as usize & (MAX_BINS - 1);
+        let len = self.lens[bin];
+        let count = out.len().min(len);
+        let stack = self.stack(bin);
+        out[..count].copy_from_slice(&stack[..count]);
+        stack.copy_within(count..len, 0);
+        self.lens[bin] = len - count;
+        // SAFETY: `len - count <= room`: one of the bin's words.
+        self.tops[bin] = unsafe { *self.below[bin].add(len - count) };
         count
     }
 
     /// Takes every cached object out, with its bin.
     pub(crate) fn take_all(&mut self) -> Vec<(u8, NonNull<u8>)> {
         let mut all = Vec::new();
-        for (index, bin) in (0..=u8::MAX).zip(self.bins.iter_mut()) {
-            all.extend(bin.slots[..bin.len].iter().map(|&ptr| (index, ptr)));
-            bin.len = 0;
-            if bin.large_size != 0 {
-                bin.cap = 0;
+        for (index, bin) in (0..=u8::MAX).zip(0..MAX_BINS) {
+            all.extend(self.stack(bin).iter().map(|&ptr| (index, ptr)));
+            self.lens[bin] = 0;
+            if self.large_sizes[bin] != 0 {
+                self.caps[bin] = 0;
             }
         }
         self.large_reserved = 0;
         all
+    }
+}
+
+impl Drop for FrontCache {
+    fn drop(&mut self) {
+        // SAFETY: made by `Box::leak` in `new` and freed only here.
+        drop(unsafe { Box::from_raw(self.storage.as_ptr()) });
     }
 }
 
@@ -256,6 +325,52 @@ mod tests {
         let mut tiny = FrontCache::new(classes, 8 << 20);
         assert!(!tiny.push_or_grow(mebibyte, fake(0)));
         assert!(tiny.push_or_grow(kib64, fake(0)));
+    }
+
+    /// The split of each stack into a top and the words below it, checked
+    /// against a plain vector per bin over random pushes, pops, spills and
+    /// flushes (empty and full bins included).
+    #[test]
+    fn stacks_match_a_model() {
+        let classes = SizeClasses::get();
+        let mut cache = FrontCache::new(classes, 64 << 20);
+        let bins = [classes.bin_of(8), classes.bin_of(4096), classes.bin_of(64 << 10)];
+        let mut model: Vec<Vec<NonNull<u8>>> = vec![Vec::new(); bins.len()];
+        let mut seed = 0x9e37_79b9_u64;
+        let mut next = 1usize;
+        for _ in 0..200_000 {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let which = (seed >> 33) as usize % bins.len();
+            let (bin, stack) = (bins[which], &mut model[which]);
+            match (seed >> 40) % 16 {
+                0..=6 => {
+                    let ptr = NonNull::new(next as *mut u8).unwrap();
+                    next += 1;
+                    if cache.push_or_grow(bin, ptr) {
+                        stack.push(ptr);
+                    }
+                }
+                7..=13 => assert_eq!(cache.pop(bin), stack.pop()),
+                14 => {
+                    let mut out = [NonNull::dangling(); 7];
+                    let taken = cache.take_oldest(bin, &mut out);
+                    assert_eq!(&out[..taken], &stack[..taken]);
+                    stack.drain(..taken);
+                }
+                _ if seed.is_multiple_of(64) => {
+                    let mut all = cache.take_all();
+                    all.sort_by_key(|&(bin, ptr)| (bin, ptr));
+                    let mut expected: Vec<_> = bins
+                        .iter()
+                        .zip(&mut model)
+                        .flat_map(|(&bin, stack)| stack.drain(..).map(move |ptr| (bin, ptr)))
+                        .collect();
+                    expected.sort_by_key(|&(bin, ptr)| (bin, ptr));
+                    assert_eq!(all, expected);
+                }
+                _ => {}
+            }
+        }
     }
 
     #[test]

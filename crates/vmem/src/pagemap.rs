@@ -22,11 +22,21 @@ pub(crate) struct PageMap {
     /// Anonymous memory: pages of the map never written cost no RAM, so a
     /// 1 TiB pool costs a map of 256 MiB address space but only what is used.
     entries: MmapRaw,
+    /// `entries` less `first_page` bytes (out of bounds, never read
+    /// itself): adding a page's absolute number gives its entry, one
+    /// subtraction and one field load fewer on every free.
+    by_page_number: *mut u8,
     pages: usize,
     /// The number of the jemalloc page the pool starts in.
     first_page: usize,
     page_shift: u32,
 }
+
+// SAFETY: `by_page_number` is only an address into `entries` (an MmapRaw,
+// itself Send and Sync), whose bytes are only accessed through atomics.
+unsafe impl Send for PageMap {}
+// SAFETY: as above.
+unsafe impl Sync for PageMap {}
 
 impl PageMap {
     /// A map for `len` bytes at `base`, with jemalloc's pages of
@@ -36,7 +46,9 @@ impl PageMap {
     pub(crate) fn new(base: usize, len: usize, page_shift: u32) -> std::io::Result<Self> {
         let first_page = base >> page_shift;
         let pages = ((base + len.max(1) - 1) >> page_shift) - first_page + 1;
-        Ok(PageMap { entries: MmapRaw::from(MmapMut::map_anon(pages)?), pages, first_page, page_shift })
+        let entries = MmapRaw::from(MmapMut::map_anon(pages)?);
+        let by_page_number = entries.as_mut_ptr().wrapping_sub(first_page);
+        Ok(PageMap { entries, by_page_number, pages, first_page, page_shift })
     }
 
     /// The number in the map of the page `ptr` starts on.
@@ -80,8 +92,11 @@ impl PageMap {
     /// `ptr` must point into the pool the map was made for.
     #[inline(always)]
     pub(crate) unsafe fn get_in_pool(&self, ptr: *const u8) -> u8 {
-        // SAFETY: the map covers every page of the pool (see `new`).
-        unsafe { self.entry_at(self.page_of(ptr)) }.load(Ordering::Relaxed)
+        let entry = self.by_page_number.wrapping_add((ptr as usize) >> self.page_shift);
+        // SAFETY: the map covers every page of the pool (see `new`), so for
+        // a pointer into the pool this is an entry inside the mapping; as
+        // in `entry_at`, the map is only accessed through atomics.
+        unsafe { AtomicU8::from_ptr(entry) }.load(Ordering::Relaxed)
     }
 
     /// The bin recorded for an object at `ptr`; [`NO_BIN`] outside the
