@@ -42,11 +42,29 @@ const SLOT_TAKEN: usize = 1;
 /// free slot by marking it [`SLOT_TAKEN`], stores its cache, then names
 /// itself; it leaves in the reverse order. So to its owner, even in a signal
 /// handler that interrupts either, a slot that names it holds its cache.
-#[derive(Default)]
-struct ThreadSlot {
+struct ThreadSlot<'a> {
     /// The owner's [`thread_id`], 0 when free.
-    thread: AtomicUsize,
-    cache: AtomicPtr<ThreadCache>,
+    thread: &'a AtomicUsize,
+    cache: &'a AtomicPtr<ThreadCache>,
+}
+
+/// A pool's slots, field by field: the hot path then reads a slot's thread
+/// and cache with one indexed load each.
+#[derive(Default)]
+struct ThreadSlots {
+    threads: [AtomicUsize; THREAD_SLOTS],
+    caches: [AtomicPtr<ThreadCache>; THREAD_SLOTS],
+}
+
+impl ThreadSlots {
+    #[inline(always)]
+    fn get(&self, index: usize) -> ThreadSlot<'_> {
+        ThreadSlot { thread: &self.threads[index], cache: &self.caches[index] }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = ThreadSlot<'_>> {
+        (0..THREAD_SLOTS).map(|index| self.get(index))
+    }
 }
 
 /// The slot a thread tries for every pool.
@@ -64,7 +82,7 @@ pub(crate) struct Threads {
     classes: &'static SizeClasses,
     /// The pool's size, which bounds what a front cache may keep.
     pool_len: usize,
-    slots: [ThreadSlot; THREAD_SLOTS],
+    slots: ThreadSlots,
     /// [`ThreadCache::live`] of the calls made without a cache, and of caches
     /// that are gone.
     orphaned_live: AtomicIsize,
@@ -120,9 +138,9 @@ impl Threads {
 
     /// The calling thread's id and the one slot of this pool it may hold.
     #[inline(always)]
-    fn my_slot(&self) -> (usize, &ThreadSlot) {
+    fn my_slot(&self) -> (usize, ThreadSlot<'_>) {
         let me = thread_id();
-        (me, &self.slots[slot_of(me)])
+        (me, self.slots.get(slot_of(me)))
     }
 
     /// The calling thread's cache if it holds a slot of this pool.
@@ -373,7 +391,7 @@ impl ForkLocks for Threads {
                     cache.reset_after_fork();
                 }
                 let me = thread_id();
-                for slot in &self.slots {
+                for slot in self.slots.iter() {
                     if slot.thread.load(Ordering::Relaxed) != me {
                         slot.cache.store(ptr::null_mut(), Ordering::Relaxed);
                         slot.thread.store(0, Ordering::Relaxed);
