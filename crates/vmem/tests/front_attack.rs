@@ -266,28 +266,36 @@ fn join_all<T>(threads: Vec<thread::ScopedJoinHandle<'_, T>>) {
     }
 }
 
-#[test]
-fn churn_on_four_threads_that_free_each_others_blocks_and_run_the_pool_full() {
-    let fresh = fresh_fill(POOL_64M);
-    let pool = Pool::create(SHM, POOL_64M).unwrap();
+/// Four threads churn a pool of `len` bytes, then everything is freed and
+/// the threads are gone. Together they would keep 1.5 pools live: the pool
+/// runs full again and again, with every thread's caches holding blocks.
+fn churn_attack(len: usize, steps: usize) {
+    let fresh = fresh_fill(len);
+    let pool = Pool::create(SHM, len).unwrap();
     let (exchange, seen) = (Mutex::new(Vec::new()), Seen::default());
     thread::scope(|s| {
         let (pool, exchange, seen) = (&pool, &exchange, &seen);
-        // Together the threads would keep 1.5 pools live: the pool runs full
-        // again and again, with every thread's caches holding blocks.
-        let threads = (0..4u64)
-            .map(|i| s.spawn(move || churn(pool, 0x5eed_0000 + i, 30_000, POOL_64M * 3 / 8, exchange, seen)))
-            .collect();
-        join_all(threads);
+        let churner = move |i| move || churn(pool, 0x5eed_0000 + i, steps, len * 3 / 8, exchange, seen);
+        join_all((0..4u64).map(|i| s.spawn(churner(i))).collect());
     });
-    for block in exchange.into_inner().unwrap() {
-        block.free(&pool);
-    }
+    exchange.into_inner().unwrap().into_iter().for_each(|block| block.free(&pool));
     let (enomem, foreign) = (seen.enomem.into_inner(), seen.foreign_frees.into_inner());
-    eprintln!("front attack: {enomem} ENOMEM, {foreign} frees of other threads' blocks");
+    eprintln!("front attack on {len} B: {enomem} ENOMEM, {foreign} frees of other threads' blocks");
     assert!(enomem > 0, "the pool never ran full");
-    assert!(foreign > 1000, "only {foreign} cross-thread frees");
+    assert!(foreign > steps / 10, "only {foreign} cross-thread frees");
     assert_as_new(&pool, fresh);
+}
+
+#[test]
+fn churn_on_four_threads_that_free_each_others_blocks_and_run_the_pool_full() {
+    churn_attack(POOL_64M, 30_000);
+}
+
+/// In the smallest pool the large bins get a budget of under a MiB: rooms of
+/// one block or none, and every free of a large block competes for it.
+#[test]
+fn churn_in_the_smallest_pool() {
+    churn_attack(vmem::MIN_POOL, 20_000);
 }
 
 /// Sizes that fill every kind of bin: small ones, the largest small ones,
