@@ -329,48 +329,55 @@ mod tests {
 
     /// The split of each stack into a top and the words below it, checked
     /// against a plain vector per bin over random pushes, pops, spills and
-    /// flushes (empty and full bins included).
+    /// flushes, on every bin (those past the classes too: a write past a
+    /// bin's words would show in its neighbour), in long phases of mostly
+    /// pushes and mostly pops so that bins fill to their caps and the large
+    /// ones compete for the budget; the budget's books are checked as it goes.
     #[test]
     fn stacks_match_a_model() {
         let classes = SizeClasses::get();
         let mut cache = FrontCache::new(classes, 64 << 20);
-        let bins = [classes.bin_of(8), classes.bin_of(4096), classes.bin_of(64 << 10)];
-        let mut model: Vec<Vec<NonNull<u8>>> = vec![Vec::new(); bins.len()];
-        let mut seed = 0x9e37_79b9_u64;
-        let mut next = 1usize;
-        for _ in 0..200_000 {
+        let mut model: Vec<Vec<NonNull<u8>>> = vec![Vec::new(); MAX_BINS];
+        let (mut seed, mut next, mut full) = (0x9e37_79b9_u64, 1usize, [false; MAX_BINS]);
+        for step in 0..400_000 {
             seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            let which = (seed >> 33) as usize % bins.len();
-            let (bin, stack) = (bins[which], &mut model[which]);
+            let bin = (seed >> 33) as usize % MAX_BINS;
+            let stack = &mut model[bin];
+            let pushes = if step / 50_000 % 2 == 0 { 12 } else { 3 };
             match (seed >> 40) % 16 {
-                0..=6 => {
+                op if op < pushes => {
                     let ptr = NonNull::new(next as *mut u8).unwrap();
                     next += 1;
-                    if cache.push_or_grow(bin, ptr) {
-                        stack.push(ptr);
+                    match cache.push_or_grow(bin as u8, ptr) {
+                        true => stack.push(ptr),
+                        false => full[bin] = true,
                     }
                 }
-                7..=13 => assert_eq!(cache.pop(bin), stack.pop()),
+                op if op < 14 => assert_eq!(cache.pop(bin as u8), stack.pop()),
                 14 => {
                     let mut out = [NonNull::dangling(); 7];
-                    let taken = cache.take_oldest(bin, &mut out);
+                    let taken = cache.take_oldest(bin as u8, &mut out[..1 + (seed >> 50) as usize % 7]);
                     assert_eq!(&out[..taken], &stack[..taken]);
                     stack.drain(..taken);
                 }
-                _ if seed.is_multiple_of(64) => {
+                _ if seed.is_multiple_of(4096) => {
                     let mut all = cache.take_all();
                     all.sort_by_key(|&(bin, ptr)| (bin, ptr));
-                    let mut expected: Vec<_> = bins
-                        .iter()
+                    let mut expected: Vec<_> = (0..=u8::MAX)
                         .zip(&mut model)
-                        .flat_map(|(&bin, stack)| stack.drain(..).map(move |ptr| (bin, ptr)))
+                        .flat_map(|(bin, stack)| stack.drain(..).map(move |ptr| (bin, ptr)))
                         .collect();
                     expected.sort_by_key(|&(bin, ptr)| (bin, ptr));
                     assert_eq!(all, expected);
                 }
                 _ => {}
             }
+            let books = (0..MAX_BINS).map(|bin| cache.caps[bin] * cache.large_sizes[bin]).sum::<usize>();
+            assert!(books == cache.large_reserved && books <= cache.large_budget, "step {step}");
+            assert!((0..MAX_BINS).all(|bin| cache.lens[bin] <= cache.caps[bin] && cache.caps[bin] <= cache.rooms[bin]));
         }
+        // Every bin was full at times (bins past the classes always are).
+        assert_eq!(full, [true; MAX_BINS]);
     }
 
     #[test]

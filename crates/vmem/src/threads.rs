@@ -61,10 +61,6 @@ impl ThreadSlots {
     fn get(&self, index: usize) -> ThreadSlot<'_> {
         ThreadSlot { thread: &self.threads[index], cache: &self.caches[index] }
     }
-
-    fn iter(&self) -> impl Iterator<Item = ThreadSlot<'_>> {
-        (0..THREAD_SLOTS).map(|index| self.get(index))
-    }
 }
 
 /// The slot a thread tries for every pool.
@@ -276,12 +272,11 @@ impl Threads {
     /// The caller has `cache` to itself: it is the owner inside
     /// [`ThreadCache::enter`], or it claimed the cache.
     unsafe fn empty(&self, cache: NonNull<ThreadCache>, flags: i32) {
-        // SAFETY: exclusive use (caller's contract); the take ends before
-        // jemalloc runs, which may log through a user callback.
-        let (objects, tcache) = unsafe {
-            let cache = &mut *cache.as_ptr();
-            (cache.front.take_all(), cache.tcache)
-        };
+        // SAFETY: exclusive use of the front cache (caller's contract); the
+        // borrow is of it alone, since the owner and `live_bytes` may touch
+        // the cache's atomics meanwhile, and ends before jemalloc runs, which
+        // may log through a user callback.
+        let (objects, tcache) = unsafe { ((*cache.as_ptr()).front.take_all(), cache.as_ref().tcache) };
         for (bin, object) in objects {
             self.give_back(cache, bin, object, flags);
         }
@@ -391,7 +386,7 @@ impl ForkLocks for Threads {
                     cache.reset_after_fork();
                 }
                 let me = thread_id();
-                for slot in self.slots.iter() {
+                for slot in (0..THREAD_SLOTS).map(|index| self.slots.get(index)) {
                     if slot.thread.load(Ordering::Relaxed) != me {
                         slot.cache.store(ptr::null_mut(), Ordering::Relaxed);
                         slot.thread.store(0, Ordering::Relaxed);
