@@ -30,7 +30,10 @@ typedef struct vmem VMEM; /* opaque type internal to libvmem */
 const char *vmem_check_version(unsigned major_required,
 	unsigned minor_required);
 
-/* replaces the functions used for the library's run-time state and output */
+/*
+ * replaces the functions used for the library's run-time state and output;
+ * print_func runs inside the library's calls and must not call it back
+ */
 void vmem_set_funcs(
 	void *(*malloc_func)(size_t size),
 	void (*free_func)(void *ptr),

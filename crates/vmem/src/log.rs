@@ -155,6 +155,12 @@ fn open_log_file() -> Option<Mutex<File>> {
 
 /// Replaces the function vmem prints through (libvmem's `vmem_set_funcs`).
 ///
+/// The function runs inside vmem's calls, at log level 4 even from inside a
+/// pool's allocator while it holds its locks and the calling thread's cache:
+/// it must print and return, never call vmem itself (allocate, free, print
+/// statistics or set the functions again), as libvmem's `print_func` must
+/// not.
+///
 /// `None` restores the default: the file named by `VMEM_LOG_FILE`, else
 /// stderr. In Rust the library's own small allocations use the program's
 /// global allocator, which the program already controls; the C library
