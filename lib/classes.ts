@@ -64,6 +64,13 @@ const REUSE_MAX_BYTES = 16 * 1024 * 1024
  * are a fixed stack in a typed array, which no prototype change reaches (an
  * Array's `pop` could be replaced).
  */
+/**
+ * {@link CLASS_SIZES} in a typed array, which the reuse lists read on every
+ * call: read from the frozen array instead, a 64 B malloc/free pair took
+ * about a fifth longer (Node.js 20, both builds in one process).
+ */
+const classBytes = Int32Array.from(CLASS_SIZES)
+
 export class ReuseLists {
   readonly #offsets = new Float64Array(CLASS_SIZES.length * REUSE_PER_CLASS)
   readonly #counts = new Uint8Array(CLASS_SIZES.length)
@@ -85,14 +92,14 @@ export class ReuseLists {
     const count = cls === NO_CLASS ? 0 : (this.#counts[cls] as number)
     if (count === 0) return -1
     this.#counts[cls] = count - 1
-    this.#bytes -= CLASS_SIZES[cls] as number
+    this.#bytes -= classBytes[cls] as number
     return this.#offsets[cls * REUSE_PER_CLASS + count - 1] as number
   }
 
   /** Keeps `offset`, a block of class `cls`, if there is room; whether it did. */
   keep(cls: number, offset: number): boolean {
     if (cls === NO_CLASS) return false
-    const size = CLASS_SIZES[cls] as number
+    const size = classBytes[cls] as number
     const count = this.#counts[cls] as number
     if (this.#bytes + size > this.#limit || count >= REUSE_PER_CLASS) return false
     this.#offsets[cls * REUSE_PER_CLASS + count] = offset
