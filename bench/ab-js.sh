@@ -2,7 +2,7 @@
 # Old against new in JavaScript: builds the addon and the TypeScript layer at
 # git revision REV (in a scratch worktree that borrows this tree's
 # node_modules) and from the working tree, then runs both in one process
-# (bench/ab-js.mjs: js-bench.mjs's rows, alternating rounds), RUNS times.
+# (bench/ab-js.mjs: js-workload.mjs's rows, alternating rounds), RUNS times.
 # Prints per row the medians, new ÷ old and each side's ratio to the best
 # other contender (@thi.ng/malloc, Buffer.allocUnsafe), all as medians of
 # per-round ratios.

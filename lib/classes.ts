@@ -58,19 +58,19 @@ const REUSE_POOL_SHARE = 1 / 32
 const REUSE_MAX_BYTES = 16 * 1024 * 1024
 
 /**
- * Offsets of freed allocations by size class, still allocated natively: a
- * `malloc` of the same class takes one back without crossing into native
- * code, which costs more than the allocation itself. Each class's offsets
- * are a fixed stack in a typed array, which no prototype change reaches (an
- * Array's `pop` could be replaced).
- */
-/**
  * {@link CLASS_SIZES} in a typed array, which the reuse lists read on every
  * call: read from the frozen array instead, a 64 B malloc/free pair took
  * about a fifth longer (Node.js 20, both builds in one process).
  */
 const classBytes = Int32Array.from(CLASS_SIZES)
 
+/**
+ * Offsets of freed allocations by size class, still allocated natively: a
+ * `malloc` of the same class takes one back without crossing into native
+ * code, which costs more than the allocation itself. Each class's offsets
+ * are a fixed stack in a typed array, which no prototype change reaches (an
+ * Array's `pop` could be replaced).
+ */
 export class ReuseLists {
   readonly #offsets = new Float64Array(CLASS_SIZES.length * REUSE_PER_CLASS)
   readonly #counts = new Uint8Array(CLASS_SIZES.length)

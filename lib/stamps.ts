@@ -17,6 +17,12 @@ export const NOT_SHARED = -1
 export const NOT_LIVE = -2
 
 /**
+ * A block known by reference's generation as its stamp stores it: negative,
+ * in the field a size class (≥ 0) takes otherwise. Its own inverse.
+ */
+const sharedField = (generation: number): number => -generation - 1
+
+/**
  * A base class whose constructor returns its argument: a subclass's private
  * fields are then defined on that object (ECMAScript's "return override").
  */
@@ -52,7 +58,7 @@ export class Stamp extends ReturnsTarget {
    * by reference ({@link NOT_SHARED} if not).
    */
   static mark(view: object, owner: object, offset: number, sizeClass: number, generation: number): void {
-    new Stamp(view, owner, offset, generation === NOT_SHARED ? sizeClass : -generation - 1)
+    new Stamp(view, owner, offset, generation === NOT_SHARED ? sizeClass : sharedField(generation))
   }
 
   /**
@@ -64,7 +70,7 @@ export class Stamp extends ReturnsTarget {
     if (typeof view !== 'object' || view === null || !(#owner in view)) return NOT_LIVE
     if ((view as Stamp).#owner !== owner) return NOT_LIVE
     const classOrGeneration = (view as Stamp).#classOrGeneration
-    return classOrGeneration >= 0 ? NOT_SHARED : -classOrGeneration - 1
+    return classOrGeneration >= 0 ? NOT_SHARED : sharedField(classOrGeneration)
   }
 
   /** The offset of a stamped view. */
@@ -79,7 +85,7 @@ export class Stamp extends ReturnsTarget {
 
   /** Records that a stamped view's block is now known by reference. */
   static share(view: object, generation: number): void {
-    ;(view as Stamp).#classOrGeneration = -generation - 1
+    ;(view as Stamp).#classOrGeneration = sharedField(generation)
   }
 
   /** Records that a stamped view's block is no longer this view's (freed or moved). */
