@@ -16,14 +16,17 @@ const columns = [
   ['glibc', 'glibc'],
   ['mimalloc_arena', 'mimalloc arena (pool file)'],
 ]
-const sizes = [
-  [64, '64 B'],
-  [4096, '4 KiB'],
-  [65536, '64 KiB'],
-  [1 << 20, '1 MiB'],
+// [callgrind dump name, row label]: N pairs, or N malloc + free operations
+const rowsCounted = [
+  ['pair_64', 'pair 64 B'],
+  ['pair_4096', 'pair 4 KiB'],
+  ['pair_65536', 'pair 64 KiB'],
+  ['pair_1048576', 'pair 1 MiB'],
+  ['batch_small', 'batch 1000 × 8–512 B, per op'],
+  ['batch_mixed', 'batch 200 × 8 B–64 KiB, per op'],
 ]
 
-// backend -> "pair_SIZE" -> instructions per pair
+// backend -> dump name -> instructions per pair or per operation
 const counts = new Map()
 for (const [backend] of columns) {
   const folder = `${outDir}/${backend}`
@@ -39,12 +42,12 @@ for (const [backend] of columns) {
 }
 
 const fmt = (value) => (value === undefined ? 'n/a' : value.toFixed(0))
-const rows = sizes.map(([size, label]) => {
-  const cells = columns.map(([backend]) => counts.get(backend)?.get(`pair_${size}`))
+const rows = rowsCounted.map(([name, label]) => {
+  const cells = columns.map(([backend]) => counts.get(backend)?.get(name))
   const others = cells.slice(1).filter((value) => value !== undefined)
   const best = others.length ? Math.min(...others) : undefined
   const ratio = cells[0] !== undefined && best ? cells[0] / best : undefined
-  return `| pair ${label} | ${cells.map(fmt).join(' | ')} | ${ratio === undefined ? '—' : ratio.toFixed(2)} |`
+  return `| ${label} | ${cells.map(fmt).join(' | ')} | ${ratio === undefined ? '—' : ratio.toFixed(2)} |`
 })
 const valgrind = (() => {
   try {
@@ -54,13 +57,14 @@ const valgrind = (() => {
   }
 })()
 const table = [
-  `| instructions per pair | ${columns.map(([, label]) => label).join(' | ')} | vmem ÷ best |`,
+  `| instructions | ${columns.map(([, label]) => label).join(' | ')} | vmem ÷ best |`,
   `| --- | ${columns.map(() => '---').join(' | ')} | --- |`,
   ...rows,
 ].join('\n')
 const note =
   `Callgrind (${valgrind}) instruction counts per malloc + touch + free pair, ${pairs} pairs of each size ` +
-  `counted after ${pairs} to warm up, the benchmark loop's own few instructions included ` +
+  `counted after ${pairs} to warm up, and per operation (malloc + touch + free) of the single-thread batches, ` +
+  `${pairs} operations counted after as many; the benchmark loop's own instructions included ` +
   '(`npm run bench:profile`; heaps through `LD_PRELOAD`). Counts, unlike times, do not move with the load on the machine.'
 writeFileSync('bench/PROFILE.md', `# vmem instruction counts\n\n${note}\n\n${table}\n`)
 writeReadmeBlock('profile', `${note}\n\n${table}`)

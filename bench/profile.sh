@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # `npm run bench:profile`: callgrind's instruction counts per malloc+touch+free
-# pair (64 B, 4 KiB, 64 KiB, 1 MiB) for vmem (libvmem.so) and the peers of
-# `npm run bench`, written to bench/PROFILE.md and the README's profile table.
+# pair (64 B, 4 KiB, 64 KiB, 1 MiB) and per operation of the single-thread
+# batches, for vmem (libvmem.so) and the peers of `npm run bench`, written to
+# bench/PROFILE.md and the README's profile table.
 # On a loaded machine these counts hold still where times do not. Under
 # callgrind vmem runs its real paths (only the heap-checking Valgrind tools
 # get the paths that describe blocks to them: crates/vmem/src/valgrind.rs).
-# BENCH_PROFILE (default 20000) is the number of pairs counted per size,
-# after as many to warm up; BENCH_DIR (default /dev/shm) holds the pools.
+# BENCH_PROFILE (default 20000, a multiple of 1000) is the number of pairs
+# counted per size, and of operations per batch, after as many to warm up;
+# BENCH_DIR (default /dev/shm) holds the pools.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pairs=${BENCH_PROFILE:-20000}
