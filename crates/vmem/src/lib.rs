@@ -21,6 +21,7 @@ mod pool;
 mod registry;
 mod shares;
 mod sizeclass;
+mod slots;
 mod space;
 mod stats;
 mod sys;

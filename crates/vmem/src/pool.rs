@@ -259,6 +259,11 @@ impl Pool {
     #[doc(hidden)]
     #[inline(never)]
     pub fn malloc_slow(&self, size: usize) -> Result<NonNull<u8>> {
+        // A thread whose home slot another thread holds still pops from its
+        // front cache, a few loads later.
+        if let Some(ptr) = self.caches.pop_cached_past_home(size) {
+            return Ok(ptr);
+        }
         self.finish_alloc(self.alloc_raw(size.max(1), 0), size, "malloc")
     }
 
@@ -351,6 +356,12 @@ impl Pool {
     #[doc(hidden)]
     #[inline(never)]
     pub unsafe fn free_slow(&self, ptr: *mut u8) {
+        // As in `malloc_slow`: a thread that holds a slot past its home slot.
+        // SAFETY: the pool starts above address 0, so a pointer into it is
+        // not null; and it is a live block (caller's contract).
+        if self.contains(ptr) && unsafe { self.caches.push_cached_past_home(NonNull::new_unchecked(ptr)) } {
+            return;
+        }
         crate::vlog!(Level::Alloc, "free({ptr:p})");
         if ptr.is_null() {
             return;

@@ -30,6 +30,8 @@ use crate::space::FreeSpace;
 use crate::thread_cache::ThreadCache;
 use crate::threads::Threads;
 
+mod fast;
+
 /// The caches of one pool and its allocation paths.
 pub(crate) struct PoolCaches {
     arena: u32,
@@ -85,47 +87,6 @@ impl PoolCaches {
         let pages = PageMap::new(base, len, classes.page_shift())
             .map_err(|err| Error::from_io(&err, format_args!("cannot map the page map of a {len}-byte pool")))?;
         Ok(PoolCaches { arena, space, threads: Threads::new(pool_id, arena, classes, len), classes, pages })
-    }
-
-    /// The fast path of a small allocation: an object from the calling
-    /// thread's front cache, or `None` (then [`alloc`](Self::alloc) it).
-    #[inline(always)]
-    pub(crate) fn pop_cached(&self, size: usize) -> Option<NonNull<u8>> {
-        // Sizes no bin caches map to a bin that is always empty.
-        let bin = self.classes.bin_of(size);
-        let cache = self.threads.current_from_slot()?;
-        // SAFETY: this thread's cache, alive while its thread is.
-        let owner = unsafe { cache.as_ref() };
-        if !owner.try_enter() {
-            return None;
-        }
-        // SAFETY: entered; the borrow ends with the pop.
-        let object = unsafe { (*cache.as_ptr()).front.pop(bin) };
-        owner.leave();
-        object
-    }
-
-    /// The fast path of a free: into the calling thread's front cache when
-    /// there is room; false otherwise (then [`free`](Self::free) it).
-    ///
-    /// # Safety
-    ///
-    /// `ptr` must be a live allocation of this pool.
-    #[inline(always)]
-    pub(crate) unsafe fn push_cached(&self, ptr: NonNull<u8>) -> bool {
-        // NO_BIN names a bin that is always full.
-        // SAFETY: a block of this pool (caller's contract).
-        let bin = unsafe { self.pages.get_in_pool(ptr.as_ptr()) };
-        let Some(cache) = self.threads.current_from_slot() else { return false };
-        // SAFETY: this thread's cache, alive while its thread is.
-        let owner = unsafe { cache.as_ref() };
-        if !owner.try_enter() {
-            return false;
-        }
-        // SAFETY: entered; the borrow ends with the push.
-        let pushed = unsafe { (*cache.as_ptr()).front.push(bin, ptr) };
-        owner.leave();
-        pushed
     }
 
     /// Returns the objects the calling thread caches for this pool to the

@@ -1,21 +1,13 @@
 //! Which cache is the calling thread's: one [`ThreadCache`] per (thread,
-//! pool), found through a pool's thread slots or a thread-local, registered
-//! with its pool, emptied when its thread exits, and claimable by any thread
-//! of the process when the pool runs out of room.
-//!
-//! Finding the calling thread's cache must not cost a `__tls_get_addr` call
-//! (what a thread-local costs in a shared library such as `libvmem.so` or the
-//! Node addon): each pool keeps a few slots that map a thread's id (its
-//! thread pointer, one instruction) to its cache. A slot is written only by
-//! the thread it names, or claimed while empty, so a thread that finds its
-//! own id in a slot also finds its own cache there. Threads that find no slot
-//! fall back to a thread-local ([`crate::thread_entries`]).
+//! pool), found through the pool's thread slots ([`crate::slots`]) or a
+//! thread-local, registered with its pool, emptied when its thread exits, and
+//! claimable by any thread of the process when the pool runs out of room.
 //!
 //! How a cache is handed between its owner and a reclaiming thread is
 //! [`crate::thread_cache`]'s.
 
-use std::ptr::{self, NonNull};
-use std::sync::atomic::{compiler_fence, AtomicIsize, AtomicPtr, AtomicUsize, Ordering};
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicIsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use vmem_jemalloc_sys as jemalloc;
@@ -26,50 +18,10 @@ use crate::fork::{ForkLocks, Release};
 use crate::front::FrontCache;
 use crate::log::Level;
 use crate::sizeclass::SizeClasses;
+use crate::slots::ThreadSlots;
 use crate::sys::unix::thread_id;
 use crate::thread_cache::ThreadCache;
 use crate::thread_entries;
-
-/// Threads per pool that find their cache without a thread-local.
-const THREAD_SLOTS: usize = 16;
-
-/// A slot's thread while its cache is being stored or cleared: no thread's
-/// id (thread pointers are aligned).
-const SLOT_TAKEN: usize = 1;
-
-/// One thread's way to its cache for one pool. Only the thread a slot names
-/// writes it (and, after a fork, the child's one thread). A thread takes a
-/// free slot by marking it [`SLOT_TAKEN`], stores its cache, then names
-/// itself; it leaves in the reverse order. So to its owner, even in a signal
-/// handler that interrupts either, a slot that names it holds its cache.
-struct ThreadSlot<'a> {
-    /// The owner's [`thread_id`], 0 when free.
-    thread: &'a AtomicUsize,
-    cache: &'a AtomicPtr<ThreadCache>,
-}
-
-/// A pool's slots, field by field: the hot path then reads a slot's thread
-/// and cache with one indexed load each.
-#[derive(Default)]
-struct ThreadSlots {
-    threads: [AtomicUsize; THREAD_SLOTS],
-    caches: [AtomicPtr<ThreadCache>; THREAD_SLOTS],
-}
-
-impl ThreadSlots {
-    #[inline(always)]
-    fn get(&self, index: usize) -> ThreadSlot<'_> {
-        ThreadSlot { thread: &self.threads[index], cache: &self.caches[index] }
-    }
-}
-
-/// The slot a thread tries for every pool.
-#[inline(always)]
-fn slot_of(thread: usize) -> usize {
-    // Thread pointers differ in their high bits (stacks are megabytes
-    // apart): a multiplicative hash spreads them over the slots.
-    ((thread as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (u64::BITS - THREAD_SLOTS.trailing_zeros())) as usize
-}
 
 /// The thread caches of one pool.
 pub(crate) struct Threads {
@@ -105,7 +57,7 @@ impl Threads {
             arena,
             classes,
             pool_len,
-            slots: Default::default(),
+            slots: ThreadSlots::new(),
             orphaned_live: AtomicIsize::new(0),
             caches: Mutex::new(Some(Vec::new())),
         });
@@ -126,32 +78,25 @@ impl Threads {
     /// `None` while the thread is exiting.
     #[inline(always)]
     pub(crate) fn current(self: &Arc<Self>) -> Option<NonNull<ThreadCache>> {
-        match self.current_from_slot() {
+        match self.current_from_home_slot().or_else(|| self.current_from_slot()) {
             Some(cache) => Some(cache),
             None => self.current_from_thread_local(),
         }
     }
 
-    /// The calling thread's id and the one slot of this pool it may hold.
+    /// The calling thread's cache if it holds its home slot of this pool:
+    /// the hot path's lookup.
     #[inline(always)]
-    fn my_slot(&self) -> (usize, ThreadSlot<'_>) {
-        let me = thread_id();
-        (me, self.slots.get(slot_of(me)))
+    pub(crate) fn current_from_home_slot(&self) -> Option<NonNull<ThreadCache>> {
+        self.slots.home(thread_id())
     }
 
-    /// The calling thread's cache if it holds a slot of this pool.
-    #[inline(always)]
+    /// The calling thread's cache if it holds any slot of this pool: the
+    /// lookup of a thread whose home slot another thread holds, before it
+    /// takes the slow path.
+    #[inline]
     pub(crate) fn current_from_slot(&self) -> Option<NonNull<ThreadCache>> {
-        let (me, slot) = self.my_slot();
-        // Relaxed: only this thread writes a slot that names it.
-        if slot.thread.load(Ordering::Relaxed) == me {
-            let cache = slot.cache.load(Ordering::Relaxed);
-            debug_assert!(!cache.is_null());
-            // SAFETY: a slot that names its reader holds the reader's cache
-            // (see `ThreadSlot`).
-            return Some(unsafe { NonNull::new_unchecked(cache) });
-        }
-        None
+        self.slots.find(thread_id())
     }
 
     #[inline(never)]
@@ -170,30 +115,14 @@ impl Threads {
             None => self.register_thread()?,
         };
         thread_entries::set_last_used(self.pool_id, cache.as_ptr());
-        let (me, slot) = self.my_slot();
         // While allocations are traced, or memcheck watches the pool, no
         // thread takes a slot, so every call takes the paths that log and
         // tell memcheck.
         let tracing = crate::log::enabled(Level::Alloc) || crate::valgrind::active();
-        if !tracing && slot.thread.compare_exchange(0, SLOT_TAKEN, Ordering::Relaxed, Ordering::Relaxed).is_ok() {
-            slot.cache.store(cache.as_ptr(), Ordering::Relaxed);
-            // A signal handler on this thread sees the cache before its name.
-            compiler_fence(Ordering::Release);
-            slot.thread.store(me, Ordering::Relaxed);
+        if !tracing {
+            self.slots.take(thread_id(), cache);
         }
         Some(cache)
-    }
-
-    /// Frees the calling thread's slot, if it holds one (it is exiting).
-    fn leave_slot(&self) {
-        let (me, slot) = self.my_slot();
-        if slot.thread.load(Ordering::Relaxed) == me {
-            slot.thread.store(SLOT_TAKEN, Ordering::Relaxed);
-            // As in `current_slow`: the name goes before the cache.
-            compiler_fence(Ordering::Release);
-            slot.cache.store(ptr::null_mut(), Ordering::Relaxed);
-            slot.thread.store(0, Ordering::Relaxed);
-        }
     }
 
     /// The calling thread's cache for this pool, if it has one.
@@ -333,7 +262,7 @@ impl Threads {
 
     /// Empties and destroys one thread's cache (the thread is exiting).
     pub(crate) fn release(&self, cache: NonNull<ThreadCache>) {
-        self.leave_slot();
+        self.slots.leave(thread_id());
         // Holding the lock keeps the arena alive (the pool destroys its arena
         // only after `destroy_all` took the list) and keeps reclaiming
         // threads out.
@@ -385,13 +314,7 @@ impl ForkLocks for Threads {
                     let cache = unsafe { cache.as_ref() };
                     cache.reset_after_fork();
                 }
-                let me = thread_id();
-                for slot in (0..THREAD_SLOTS).map(|index| self.slots.get(index)) {
-                    if slot.thread.load(Ordering::Relaxed) != me {
-                        slot.cache.store(ptr::null_mut(), Ordering::Relaxed);
-                        slot.thread.store(0, Ordering::Relaxed);
-                    }
-                }
+                self.slots.keep_only(thread_id());
             }
             drop(list);
         })

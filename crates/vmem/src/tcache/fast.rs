@@ -1,0 +1,81 @@
+//! The fast paths of a pool's allocations: a pop from, or a push onto, the
+//! calling thread's front cache, in a few instructions, with no call. Every
+//! other case returns `None` or false, and the caller takes the slow path.
+
+use std::ptr::NonNull;
+
+use super::PoolCaches;
+use crate::thread_cache::ThreadCache;
+
+impl PoolCaches {
+    /// The fast path of a small allocation: an object from the calling
+    /// thread's front cache, or `None` (then [`alloc`](Self::alloc) it).
+    #[inline(always)]
+    pub(crate) fn pop_cached(&self, size: usize) -> Option<NonNull<u8>> {
+        // Sizes no bin caches map to a bin that is always empty.
+        let bin = self.classes.bin_of(size);
+        Self::pop_from(self.threads.current_from_home_slot()?, bin)
+    }
+
+    /// [`pop_cached`](Self::pop_cached) for a thread that holds a slot past
+    /// its home slot (the start of the slow path).
+    pub(crate) fn pop_cached_past_home(&self, size: usize) -> Option<NonNull<u8>> {
+        Self::pop_from(self.threads.current_from_slot()?, self.classes.bin_of(size))
+    }
+
+    /// Pops an object of `bin` from `cache`, the calling thread's own.
+    #[inline(always)]
+    fn pop_from(cache: NonNull<ThreadCache>, bin: u8) -> Option<NonNull<u8>> {
+        // SAFETY: this thread's cache, alive while its thread is.
+        let owner = unsafe { cache.as_ref() };
+        if !owner.try_enter() {
+            return None;
+        }
+        // SAFETY: entered; the borrow ends with the pop.
+        let object = unsafe { (*cache.as_ptr()).front.pop(bin) };
+        owner.leave();
+        object
+    }
+
+    /// The fast path of a free: into the calling thread's front cache when
+    /// there is room; false otherwise (then [`free`](Self::free) it).
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must be a live allocation of this pool.
+    #[inline(always)]
+    pub(crate) unsafe fn push_cached(&self, ptr: NonNull<u8>) -> bool {
+        // NO_BIN names a bin that is always full.
+        // SAFETY: a block of this pool (caller's contract).
+        let bin = unsafe { self.pages.get_in_pool(ptr.as_ptr()) };
+        let Some(cache) = self.threads.current_from_home_slot() else { return false };
+        Self::push_to(cache, bin, ptr)
+    }
+
+    /// [`push_cached`](Self::push_cached) for a thread that holds a slot
+    /// past its home slot (the start of the slow path).
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must be a live allocation of this pool.
+    pub(crate) unsafe fn push_cached_past_home(&self, ptr: NonNull<u8>) -> bool {
+        let Some(cache) = self.threads.current_from_slot() else { return false };
+        // SAFETY: a block of this pool (caller's contract).
+        Self::push_to(cache, unsafe { self.pages.get_in_pool(ptr.as_ptr()) }, ptr)
+    }
+
+    /// Pushes `ptr`, an object of `bin`, onto `cache`, the calling thread's
+    /// own.
+    #[inline(always)]
+    fn push_to(cache: NonNull<ThreadCache>, bin: u8, ptr: NonNull<u8>) -> bool {
+        // SAFETY: this thread's cache, alive while its thread is.
+        let owner = unsafe { cache.as_ref() };
+        if !owner.try_enter() {
+            return false;
+        }
+        // SAFETY: entered; the borrow ends with the push.
+        let pushed = unsafe { (*cache.as_ptr()).front.push(bin, ptr) };
+        owner.leave();
+        pushed
+    }
+}
