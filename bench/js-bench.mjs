@@ -8,7 +8,7 @@
 import { Pool } from '../index.mjs'
 import { figures, peers, sample } from './js-workload.mjs'
 
-const rounds = Number(process.argv[2] ?? 5)
+const rounds = Number(process.argv[2] ?? 9)
 const dir = process.argv[3] ?? '/dev/shm'
 
 const pool = Pool.create(dir, 256 * 1024 * 1024)

@@ -8,7 +8,7 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { writeReadmeBlock } from './readme.mjs'
 
-const [outDir = 'bench/out', roundsArg = '5'] = process.argv.slice(2)
+const [outDir = 'bench/out', roundsArg = '9'] = process.argv.slice(2)
 const rounds = Number(roundsArg)
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
 

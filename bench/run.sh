@@ -7,11 +7,13 @@
 # writes the medians, ratios and spreads to bench/RESULTS.md, bench/ratios.svg
 # and the README table. Benchmarks are not tests: nothing here fails on a slow
 # machine, and a peer that cannot be installed or built says "n/a".
-# BENCH_ROUNDS (default 5), BENCH_DIR (default /dev/shm) and BENCH_DISK_DIR
-# (default the OS temp dir) tune it.
+# BENCH_ROUNDS (default 9, about two minutes; a 64 B pair's round-to-round
+# spread on a shared host is over 1.5x, so medians need more than a few),
+# BENCH_DIR (default /dev/shm) and BENCH_DISK_DIR (default the OS temp dir)
+# tune it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-rounds=${BENCH_ROUNDS:-5}
+rounds=${BENCH_ROUNDS:-9}
 dir=${BENCH_DIR:-/dev/shm}
 disk=${BENCH_DISK_DIR:-${TMPDIR:-/tmp}}
 out=bench/out
