@@ -34,6 +34,9 @@ mod fast;
 
 /// The caches of one pool and its allocation paths.
 pub(crate) struct PoolCaches {
+    pool_id: u64,
+    /// Where the calling thread's home cache is ([`crate::home_cache`]).
+    home_offset: usize,
     arena: u32,
     space: Arc<FreeSpace>,
     threads: Arc<Threads>,
@@ -86,7 +89,16 @@ impl PoolCaches {
         let classes = SizeClasses::get();
         let pages = PageMap::new(base, len, classes.page_shift())
             .map_err(|err| Error::from_io(&err, format_args!("cannot map the page map of a {len}-byte pool")))?;
-        Ok(PoolCaches { arena, space, threads: Threads::new(pool_id, arena, classes, len), classes, pages })
+        let home_offset = crate::home_cache::offset();
+        Ok(PoolCaches {
+            pool_id,
+            home_offset,
+            arena,
+            space,
+            threads: Threads::new(pool_id, arena, classes, len),
+            classes,
+            pages,
+        })
     }
 
     /// Returns the objects the calling thread caches for this pool to the

@@ -32,6 +32,11 @@ pub(crate) fn unlist_pool(pool_id: u64) {
     }
 }
 
+/// Whether pool `pool_id` is live.
+pub(crate) fn is_live(pool_id: u64) -> bool {
+    live_pools().iter().any(|(id, _)| *id == pool_id)
+}
+
 /// The thread caches of live pool `pool_id`.
 fn live_pool(pool_id: u64) -> Option<Arc<Threads>> {
     live_pools().iter().find(|(id, _)| *id == pool_id).map(|(_, threads)| threads.clone())

@@ -1,7 +1,8 @@
 //! Which cache is the calling thread's: one [`ThreadCache`] per (thread,
-//! pool), found through the pool's thread slots ([`crate::slots`]) or a
-//! thread-local, registered with its pool, emptied when its thread exits, and
-//! claimable by any thread of the process when the pool runs out of room.
+//! pool), found through the thread's home cache ([`crate::home_cache`]), the
+//! pool's thread slots ([`crate::slots`]) or a thread-local, registered with
+//! its pool, emptied when its thread exits, and claimable by any thread of
+//! the process when the pool runs out of room.
 //!
 //! How a cache is handed between its owner and a reclaiming thread is
 //! [`crate::thread_cache`]'s.
@@ -16,6 +17,7 @@ use crate::barrier;
 use crate::ctl;
 use crate::fork::{ForkLocks, Release};
 use crate::front::FrontCache;
+use crate::home_cache;
 use crate::log::Level;
 use crate::sizeclass::SizeClasses;
 use crate::slots::ThreadSlots;
@@ -78,7 +80,8 @@ impl Threads {
     /// `None` while the thread is exiting.
     #[inline(always)]
     pub(crate) fn current(self: &Arc<Self>) -> Option<NonNull<ThreadCache>> {
-        match self.current_from_home_slot().or_else(|| self.current_from_slot()) {
+        let found = home_cache::get(self.pool_id, home_cache::offset()).or_else(|| self.current_from_home_slot());
+        match found.or_else(|| self.current_from_slot()) {
             Some(cache) => Some(cache),
             None => self.current_from_thread_local(),
         }
@@ -121,6 +124,7 @@ impl Threads {
         let tracing = crate::log::enabled(Level::Alloc) || crate::valgrind::active();
         if !tracing {
             self.slots.take(thread_id(), cache);
+            home_cache::offer(self.pool_id, cache, thread_entries::is_live);
         }
         Some(cache)
     }
@@ -263,6 +267,7 @@ impl Threads {
     /// Empties and destroys one thread's cache (the thread is exiting).
     pub(crate) fn release(&self, cache: NonNull<ThreadCache>) {
         self.slots.leave(thread_id());
+        home_cache::forget(self.pool_id);
         // Holding the lock keeps the arena alive (the pool destroys its arena
         // only after `destroy_all` took the list) and keeps reclaiming
         // threads out.

@@ -6,6 +6,8 @@ pub(crate) mod unix;
 
 #[cfg(target_os = "linux")]
 mod linux;
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+pub(crate) use linux::static_tls_offset;
 #[cfg(target_os = "linux")]
 pub(crate) use linux::{dax_device_size, discard_pages, membarrier, membarrier_register, open_tmpfile};
 

@@ -5,6 +5,7 @@
 use std::ptr::NonNull;
 
 use super::PoolCaches;
+use crate::home_cache;
 use crate::thread_cache::ThreadCache;
 
 impl PoolCaches {
@@ -14,7 +15,11 @@ impl PoolCaches {
     pub(crate) fn pop_cached(&self, size: usize) -> Option<NonNull<u8>> {
         // Sizes no bin caches map to a bin that is always empty.
         let bin = self.classes.bin_of(size);
-        Self::pop_from(self.threads.current_from_home_slot()?, bin)
+        let cache = match home_cache::get(self.pool_id, self.home_offset) {
+            Some(cache) => cache,
+            None => self.threads.current_from_home_slot()?,
+        };
+        Self::pop_from(cache, bin)
     }
 
     /// [`pop_cached`](Self::pop_cached) for a thread that holds a slot past
@@ -48,7 +53,13 @@ impl PoolCaches {
         // NO_BIN names a bin that is always full.
         // SAFETY: a block of this pool (caller's contract).
         let bin = unsafe { self.pages.get_in_pool(ptr.as_ptr()) };
-        let Some(cache) = self.threads.current_from_home_slot() else { return false };
+        let cache = match home_cache::get(self.pool_id, self.home_offset) {
+            Some(cache) => cache,
+            None => match self.threads.current_from_home_slot() {
+                Some(cache) => cache,
+                None => return false,
+            },
+        };
         Self::push_to(cache, bin, ptr)
     }
 
