@@ -47,6 +47,7 @@ thread_local! {
 static OFFSET: AtomicUsize = AtomicUsize::new(0);
 
 /// The address of the calling thread's `HOME`.
+#[cfg(all(target_os = "linux", target_env = "gnu", any(target_arch = "x86_64", target_arch = "aarch64")))]
 extern "C" fn home_address() -> usize {
     HOME.with(|home| home as *const Home as usize)
 }

@@ -3,6 +3,11 @@
 //! must be served from its own front cache once warmed up, not from
 //! jemalloc. Counted through the pool's `nmalloc` (allocations jemalloc
 //! served), which front-cache hits never reach: a count, not a time.
+//!
+//! Only where jemalloc has 4 KiB pages (x86-64): with larger ones (an arm64
+//! build for 64 KiB-page kernels), 16–64 KiB requests fall between its page
+//! steps and stay with jemalloc, by design (`sizeclass.rs`).
+#![cfg(target_arch = "x86_64")]
 
 mod common;
 
