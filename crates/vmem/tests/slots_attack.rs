@@ -1,0 +1,169 @@
+//! The thread slots of a pool (128 per pool; a thread whose home slot
+//! another holds takes one of the 7 after it) attacked through the public
+//! API: more live threads than slots trading blocks, threads that exit while
+//! holding a probed slot and new ones that get their ids, fork from a crowd,
+//! pools dropped under threads that hold slots, a full pool whose threads'
+//! caches are reclaimed, and level-4 tracing with a crowd.
+
+mod common;
+#[path = "slots_attack/tagged.rs"]
+mod tagged;
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Barrier, Mutex};
+use std::thread;
+
+use common::SHM;
+use tagged::{refill_1mib, Rng, Tagged};
+use vmem::{Pool, MIN_POOL};
+
+/// More live threads than a pool has slots.
+const CROWD: usize = 200;
+
+/// The most blocks waiting for one thread.
+const MAILBOX: usize = 32;
+
+/// The calling thread's id as vmem sees it (its thread pointer, which
+/// glibc's `pthread_self` returns): equal ids mean a reused thread.
+fn thread_id() -> usize {
+    // SAFETY: no preconditions.
+    unsafe { libc::pthread_self() as usize }
+}
+
+/// Frees every block of `blocks`, checking each.
+fn free_all(pool: &Pool, blocks: impl IntoIterator<Item = Tagged>) {
+    for block in blocks {
+        block.free(pool);
+    }
+}
+
+/// Runs `work`; when it panics, says why on stderr (past the test
+/// harness's capture) and aborts: the other threads of a crowd would wait
+/// for this one at a barrier for ever.
+fn or_abort<T>(work: impl FnOnce() -> T) -> T {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).unwrap_or_else(|panic| {
+        let why = panic.downcast_ref::<String>().map(String::as_str).or(panic.downcast_ref::<&str>().copied());
+        let line = format!("a thread of a crowd panicked: {}\n", why.unwrap_or("?"));
+        // SAFETY: writes a live buffer of that length to stderr.
+        unsafe { libc::write(2, line.as_ptr().cast(), line.len()) };
+        std::process::abort()
+    })
+}
+
+/// Runs `work(index)` on `count` threads that are all alive at once before
+/// any starts, and joins every one (so their exit destructors have run).
+fn crowd<T: Send>(count: usize, work: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    let everyone = Barrier::new(count);
+    thread::scope(|scope| {
+        let handles: Vec<_> = (0..count)
+            .map(|index| {
+                let (work, everyone) = (&work, &everyone);
+                scope.spawn(move || {
+                    everyone.wait();
+                    or_abort(|| work(index))
+                })
+            })
+            .collect();
+        handles.into_iter().map(|handle| handle.join().unwrap()).collect()
+    })
+}
+
+/// Crowds of `count` threads, one after the other (each gets the last
+/// one's ids): each thread allocates, sends blocks to random others and
+/// frees what it is sent, and leaves blocks behind for the next crowd; the
+/// main thread frees what the last one left. Every block keeps its stamps.
+/// Returns how many thread ids were reused.
+fn trade_in_crowds(pool: &Pool, count: usize, rounds: usize) -> usize {
+    let mailboxes: Vec<Mutex<Vec<Tagged>>> = (0..count).map(|_| Mutex::default()).collect();
+    let mut seen = HashSet::new();
+    let mut reused = 0;
+    for batch in 0..2 {
+        let all_sent = Barrier::new(count);
+        let ids = crowd(count, |me| {
+            let mut rng = Rng::new((batch * count + me) as u64);
+            let mut mine = Vec::new();
+            for round in 0..rounds {
+                for k in 0..8 {
+                    let tag = (((batch * count + me) * rounds + round) * 8 + k) as u64;
+                    mine.push(Tagged::new(pool, rng.size(), tag).expect("a pool with room"));
+                }
+                // Half to another thread, unless its mailbox is full (a
+                // thread that does not run for a while would collect the
+                // whole pool).
+                let to = (me + 1 + rng.below(count - 1)) % count;
+                let mut mailbox = mailboxes[to].lock().unwrap();
+                let half = mine.len() / 2;
+                if mailbox.len() < MAILBOX {
+                    mailbox.extend(mine.drain(..half));
+                }
+                drop(mailbox);
+                let sent = std::mem::take(&mut *mailboxes[me].lock().unwrap());
+                for block in sent {
+                    if rng.below(4) == 0 {
+                        mine.push(block);
+                    } else {
+                        block.free(pool);
+                    }
+                }
+                while mine.len() > 8 {
+                    mine.swap_remove(rng.below(mine.len())).free(pool);
+                }
+            }
+            // Once nobody sends any more, what is left goes to the next
+            // crowd (or the main thread) to free.
+            all_sent.wait();
+            let mut mailbox = mailboxes[me].lock().unwrap();
+            for block in std::mem::take(&mut *mailbox) {
+                if rng.below(4) == 0 {
+                    mine.push(block);
+                } else {
+                    block.free(pool);
+                }
+            }
+            mailbox.extend(mine);
+            thread_id()
+        });
+        reused += ids.iter().filter(|&&id| !seen.insert(id)).count();
+    }
+    for mailbox in &mailboxes {
+        free_all(pool, mailbox.lock().unwrap().drain(..));
+    }
+    pool.flush();
+    reused
+}
+
+/// Two crowds of 200 (more live threads than the pool has slots) trade
+/// blocks; afterwards the pool is as new.
+#[test]
+fn crowds_larger_than_the_slots_trade_blocks_and_leave_the_pool_as_new() {
+    const POOL: usize = 256 << 20;
+    let fresh = refill_1mib(&Pool::create(SHM, POOL).unwrap());
+    let pool = Pool::create(SHM, POOL).unwrap();
+    let start = pool.stats().allocated;
+    let reused = trade_in_crowds(&pool, CROWD, 40);
+    eprintln!("{reused} of {CROWD} thread ids of the second crowd were the first's");
+    assert_eq!(pool.check(), Ok(true));
+    assert_eq!(pool.stats().allocated, start, "blocks left allocated after every thread exited");
+    // Without the purge, the refill lands among the extents the churn left
+    // dirty (see the ignored test below).
+    pool.purge();
+    assert_eq!(refill_1mib(&pool), fresh, "1 MiB blocks of a used pool against a fresh one");
+}
+
+/// Found here, not a matter of the thread slots (4 threads do it too):
+/// after churn, with every block freed and every thread gone, a refill with
+/// blocks under 1/64 of the pool (which `consolidate_before` leaves alone)
+/// reuses the dirty extents the churn left, splits them, and strands the
+/// remainders between the new blocks: 239-250 of 256 1 MiB blocks in a
+/// 256 MiB pool, where `purge()` first gives all 256. Ignored until the
+/// placement is decided.
+#[test]
+#[ignore = "known: a refill after churn, without purge, gets fewer 1 MiB blocks than a fresh pool"]
+fn refill_after_churn_without_purge_gets_what_a_fresh_pool_gets() {
+    const POOL: usize = 256 << 20;
+    let fresh = refill_1mib(&Pool::create(SHM, POOL).unwrap());
+    let pool = Pool::create(SHM, POOL).unwrap();
+    trade_in_crowds(&pool, 4, 2000);
+    assert_eq!(refill_1mib(&pool), fresh, "1 MiB blocks of a used pool against a fresh one");
+}
