@@ -9,6 +9,9 @@ mod common;
 #[path = "slots_attack/tagged.rs"]
 mod tagged;
 
+#[path = "slots_attack/fork.rs"]
+mod fork;
+
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Barrier, Mutex};
@@ -86,7 +89,9 @@ fn trade_in_crowds(pool: &Pool, count: usize, rounds: usize) -> usize {
             for round in 0..rounds {
                 for k in 0..8 {
                     let tag = (((batch * count + me) * rounds + round) * 8 + k) as u64;
-                    mine.push(Tagged::new(pool, rng.size(), tag).expect("a pool with room"));
+                    let size = rng.size();
+                    let block = Tagged::new(pool, size, tag);
+                    mine.push(block.unwrap_or_else(|err| panic!("{err}: {:?}", pool.stats())));
                 }
                 // Half to another thread, unless its mailbox is full (a
                 // thread that does not run for a while would collect the
@@ -166,4 +171,177 @@ fn refill_after_churn_without_purge_gets_what_a_fresh_pool_gets() {
     let pool = Pool::create(SHM, POOL).unwrap();
     trade_in_crowds(&pool, 4, 2000);
     assert_eq!(refill_1mib(&pool), fresh, "1 MiB blocks of a used pool against a fresh one");
+}
+
+/// 120 threads hold slots and wait, so the threads that come and go after
+/// them mostly find their home slot taken and hold one past it when they
+/// exit; their ids come back in later waves. Each wave thread frees blocks
+/// the main thread allocated and hands its own back; every block keeps its
+/// stamps, and afterwards nothing is left allocated.
+#[test]
+fn threads_that_exit_holding_probed_slots_leave_them_to_the_next_with_their_id() {
+    const HOLDERS: usize = 120;
+    let pool = Pool::create(SHM, 64 << 20).unwrap();
+    let start = pool.stats().allocated;
+    let done = AtomicBool::new(false);
+    let mut seen = HashSet::new();
+    let mut reused = 0;
+    thread::scope(|scope| {
+        let holders: Vec<_> = (0..HOLDERS)
+            .map(|index| {
+                let (pool, done) = (&pool, &done);
+                scope.spawn(move || {
+                    let block = Tagged::new(pool, 64, index as u64).unwrap();
+                    while !done.load(Ordering::Relaxed) {
+                        thread::sleep(std::time::Duration::from_millis(5));
+                    }
+                    block.free(pool);
+                })
+            })
+            .collect();
+        let mut rng = Rng::new(7);
+        for wave in 0..300 {
+            let handles: Vec<_> = (0..4)
+                .map(|index| {
+                    let tag = move |k: usize| ((wave * 4 + index) * 64 + k) as u64;
+                    let given: Vec<_> = (0..16).map(|k| Tagged::new(&pool, rng.size(), tag(k)).unwrap()).collect();
+                    let pool = &pool;
+                    scope.spawn(move || {
+                        let mut rng = Rng::new(tag(0));
+                        let own: Vec<_> = (16..48).map(|k| Tagged::new(pool, rng.size(), tag(k)).unwrap()).collect();
+                        free_all(pool, given);
+                        (thread_id(), own)
+                    })
+                })
+                .collect();
+            for handle in handles {
+                let (id, own) = handle.join().unwrap();
+                reused += usize::from(!seen.insert(id));
+                free_all(&pool, own);
+            }
+        }
+        done.store(true, Ordering::Relaxed);
+        for holder in holders {
+            holder.join().unwrap();
+        }
+    });
+    eprintln!("{reused} of 1200 wave threads had an earlier one's id");
+    assert!(reused > 0, "no thread id came back: the test did not test reuse");
+    pool.flush();
+    assert_eq!(pool.check(), Ok(true));
+    assert_eq!(pool.stats().allocated, start);
+}
+
+/// Three pools at a time, used by 150 threads that stay alive; between
+/// rounds the pools are dropped (with blocks still in them and in the
+/// threads' front caches) while the threads hold slots of them, and new
+/// ones made. The last round's pools outlive the threads.
+#[test]
+fn pools_dropped_while_threads_hold_their_slots() {
+    drop_pools_under_threads(64 << 20);
+}
+
+/// Found here, not a matter of the slots: the same with the smallest pools
+/// (14 MiB), where each thread's caches take a batch of every class it
+/// touches, runs out of memory for a block of a few hundred bytes in about
+/// one run of three, with a few MiB live. At the failure jemalloc counts
+/// the whole pool allocated (the threads' caches), or holds it in extents;
+/// the one retry after the reclaim loses the room to the other threads,
+/// which refill their caches at once (a retry without the caches, tried
+/// here, still failed two runs of eight).
+#[test]
+#[ignore = "known: 150 threads on three 14 MiB pools sometimes get ENOMEM with little live data"]
+fn pools_dropped_while_threads_hold_their_slots_smallest_pools() {
+    for _ in 0..3 {
+        drop_pools_under_threads(MIN_POOL);
+    }
+}
+
+/// Rounds of three pools of `pool_size` bytes used by 150 threads that
+/// stay alive; between rounds the pools are dropped with blocks in them.
+fn drop_pools_under_threads(pool_size: usize) {
+    const THREADS: usize = 150;
+    let current: Mutex<Vec<std::sync::Arc<Pool>>> = Mutex::default();
+    let (round_start, round_end) = (Barrier::new(THREADS + 1), Barrier::new(THREADS + 1));
+    const ROUNDS: usize = 6;
+    let mut last = Vec::new();
+    thread::scope(|scope| {
+        for me in 0..THREADS {
+            let (current, round_start, round_end) = (&current, &round_start, &round_end);
+            scope.spawn(move || {
+                or_abort(|| {
+                    let mut rng = Rng::new(me as u64);
+                    for round in 0..ROUNDS {
+                        round_start.wait();
+                        let pools = current.lock().unwrap().clone();
+                        let mut mine: Vec<(usize, Tagged)> = Vec::new();
+                        for k in 0..60 {
+                            let which = rng.below(pools.len());
+                            let tag = ((round * THREADS + me) * 64 + k) as u64;
+                            let block = Tagged::new(&pools[which], 1 + rng.below(2048), tag);
+                            let block =
+                                block.unwrap_or_else(|err| panic!("{err} (round {round}): {:?}", pools[which].stats()));
+                            mine.push((which, block));
+                            if rng.below(3) != 0 {
+                                let (which, block) = mine.swap_remove(rng.below(mine.len()));
+                                block.free(&pools[which]);
+                            }
+                        }
+                        // Some blocks go with their pool, unfreed.
+                        for (which, block) in mine {
+                            block.verify();
+                            if rng.below(2) == 0 {
+                                block.free(&pools[which]);
+                            }
+                        }
+                        drop(pools);
+                        round_end.wait();
+                    }
+                })
+            });
+        }
+        for round in 0..ROUNDS {
+            let pools: Vec<_> = (0..3).map(|_| std::sync::Arc::new(Pool::create(SHM, pool_size).unwrap())).collect();
+            *current.lock().unwrap() = pools;
+            round_start.wait();
+            round_end.wait();
+            // The threads hold slots of these pools: dropped here, except
+            // the last round's.
+            let pools = std::mem::take(&mut *current.lock().unwrap());
+            if round + 1 == ROUNDS {
+                last = pools;
+            }
+        }
+    });
+    for pool in &last {
+        assert_eq!(pool.check(), Ok(true));
+        let _ = refill_1mib(pool);
+    }
+}
+
+/// 150 threads on the smallest pool, each with a few hundred bytes of small
+/// blocks live at a time (about 3 MiB in all, of 14): every allocation must
+/// succeed, although the threads' caches together would hold far more than
+/// the pool (a full pool reclaims them).
+#[test]
+fn a_crowd_with_little_live_data_on_a_small_pool_never_runs_out() {
+    const THREADS: usize = 150;
+    let pool = Pool::create(SHM, MIN_POOL).unwrap();
+    let start = pool.stats().allocated;
+    crowd(THREADS, |me| {
+        let mut rng = Rng::new(me as u64);
+        let mut mine = Vec::new();
+        for k in 0..2000 {
+            let tag = (me * 2000 + k) as u64;
+            let block = Tagged::new(&pool, 1 + rng.below(2048), tag);
+            mine.push(block.unwrap_or_else(|err| panic!("{err} (thread {me}, allocation {k}): {:?}", pool.stats())));
+            if mine.len() > 32 {
+                mine.swap_remove(rng.below(mine.len())).free(&pool);
+            }
+        }
+        free_all(&pool, mine);
+    });
+    pool.flush();
+    assert_eq!(pool.check(), Ok(true));
+    assert_eq!(pool.stats().allocated, start);
 }
