@@ -205,6 +205,68 @@ mod tests {
         assert!(same_home.iter().filter(|&&thread| thread != same_home[5]).all(|&thread| slots.find(thread).is_none()));
     }
 
+    /// `count` aligned ids (as thread pointers are) whose home slot is
+    /// `home`.
+    fn ids_at_home(home: usize, count: usize) -> Vec<usize> {
+        (1..).map(|i| 0x7f00_0000_0000 + i * 0x1000).filter(|&id| home_slot(id) == home).take(count).collect()
+    }
+
+    #[test]
+    fn a_window_past_the_last_slot_wraps_to_the_first() {
+        let slots = ThreadSlots::new();
+        let last = ids_at_home(THREAD_SLOTS - 1, SLOT_PROBES + 1);
+        for &thread in &last {
+            slots.take(thread, cache_of(thread));
+        }
+        for &thread in &last[..SLOT_PROBES] {
+            assert_eq!(slots.find(thread), Some(cache_of(thread)));
+        }
+        assert_eq!(slots.find(last[SLOT_PROBES]), None);
+        // Slot 0's own thread finds its home slot held (by a wrapped one)
+        // and takes the next.
+        let first = ids_at_home(0, 1)[0];
+        slots.take(first, cache_of(first));
+        assert_eq!(slots.home(first), None);
+        assert_eq!(slots.find(first), Some(cache_of(first)));
+        for &thread in &last[..SLOT_PROBES] {
+            slots.leave(thread);
+        }
+        slots.leave(first);
+        assert!((0..THREAD_SLOTS).all(|index| slots.get(index).names(0)), "a slot left taken");
+    }
+
+    #[test]
+    fn threads_racing_for_overlapping_windows_only_ever_find_their_own() {
+        // 24 threads whose homes are 4 neighbouring slots (windows of 8
+        // overlap, 11 slots in all): each takes, checks and leaves its slot
+        // over and over, under its own chosen id. A thread that finds a
+        // slot must find its own cache there; every slot ends free.
+        let slots = ThreadSlots::new();
+        let ids: Vec<usize> = (40..44).flat_map(|home| ids_at_home(home, 6)).collect();
+        std::thread::scope(|scope| {
+            for &thread in &ids {
+                let slots = &slots;
+                scope.spawn(move || {
+                    let mut held = 0;
+                    for _ in 0..20_000 {
+                        slots.take(thread, cache_of(thread));
+                        if let Some(cache) = slots.find(thread) {
+                            assert_eq!(cache, cache_of(thread), "thread {thread:#x} found another's cache");
+                            held += 1;
+                        }
+                        if let Some(cache) = slots.home(thread) {
+                            assert_eq!(cache, cache_of(thread));
+                        }
+                        slots.leave(thread);
+                        assert_eq!(slots.find(thread), None, "thread {thread:#x} still holds a slot");
+                    }
+                    assert!(held > 0, "thread {thread:#x} never got a slot");
+                });
+            }
+        });
+        assert!((0..THREAD_SLOTS).all(|index| slots.get(index).names(0)), "a slot left taken");
+    }
+
     #[test]
     fn sixteen_live_threads_all_hold_a_slot() {
         // 16 threads of one process: with 16 home-only slots, 6 had none.

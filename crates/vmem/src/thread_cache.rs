@@ -9,6 +9,7 @@
 //! ordering between its store and load that such a hand-over needs is paid by
 //! the reclaiming thread alone (see [`crate::barrier`]).
 
+use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering};
 
 use crate::barrier;
@@ -105,6 +106,28 @@ impl ThreadCache {
     /// Gives a claimed cache back to its owner.
     pub(crate) fn unclaim(&self) {
         self.claimed.store(false, Ordering::Release);
+    }
+
+    /// In a forked child: the cache goes on without its jemalloc cache,
+    /// which is left as it is, never flushed nor destroyed (its objects are
+    /// lost to the child). jemalloc's child keeps only the forking thread's
+    /// automatic cache on each arena's list of thread caches; destroying a
+    /// cache made before the fork (`tcache.flush` destroys too) unlinks it
+    /// through neighbours that are no longer on the list, such as a dead
+    /// thread's thread-locals, whose stack the child's new threads reuse:
+    /// a forked child died of SIGSEGV in `tcache_arena_dissociate`.
+    ///
+    /// # Safety
+    ///
+    /// Nothing else uses the cache meanwhile: the child's one thread calls
+    /// this from its fork handler.
+    pub(crate) unsafe fn forget_tcache_after_fork(cache: NonNull<Self>, uncached_flags: i32) {
+        // SAFETY: no other reference to the cache is in use (caller's
+        // contract).
+        unsafe {
+            (*cache.as_ptr()).tcache = None;
+            (*cache.as_ptr()).flags = uncached_flags;
+        }
     }
 
     /// In a forked child, where the owner (another thread of the parent) no

@@ -309,15 +309,19 @@ impl Threads {
 impl ForkLocks for Threads {
     /// In the child, the other threads are gone: their caches stay listed,
     /// to be reclaimed, but no longer in use or claimed, and their slots are
-    /// free (a new thread may get a dead one's id).
+    /// free (a new thread may get a dead one's id). No cache keeps a jemalloc
+    /// cache made before the fork (see
+    /// [`ThreadCache::forget_tcache_after_fork`]).
     fn hold(&self) -> Release<'_> {
         let list = self.lock();
         Box::new(move |in_child| {
             if in_child {
-                for cache in list.iter().flatten() {
-                    // SAFETY: listed caches are alive while the lock is held.
-                    let cache = unsafe { cache.as_ref() };
-                    cache.reset_after_fork();
+                for &cache in list.iter().flatten() {
+                    // SAFETY: listed caches are alive while the lock is
+                    // held, and the child's one thread is here, using none.
+                    unsafe { ThreadCache::forget_tcache_after_fork(cache, self.uncached_flags()) };
+                    // SAFETY: as above.
+                    unsafe { cache.as_ref() }.reset_after_fork();
                 }
                 self.slots.keep_only(thread_id());
             }
