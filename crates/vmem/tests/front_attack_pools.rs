@@ -57,12 +57,14 @@ fn churn(pools: &[Arc<Pool>], mut seed: u64, steps: usize) {
 }
 
 /// A pool as good as new: consistent, nothing allocated, and a 1 MiB fill
-/// that gets `fresh` blocks.
+/// that gets at least the `fresh` blocks a new pool gets. (With jemalloc's
+/// 64 KiB pages, an arm64 build, a new 16 MiB pool gets 15 and one after
+/// this churn 16.)
 fn assert_as_new(pool: &Pool, fresh: usize) {
     assert_eq!(pool.check(), Ok(true));
     assert_eq!(pool.stats().allocated, 0, "{:?}", pool.stats());
     let blocks: Vec<_> = std::iter::from_fn(|| pool.malloc(1 << 20).ok()).collect();
-    assert_eq!(blocks.len(), fresh, "1 MiB refill");
+    assert!(blocks.len() >= fresh, "1 MiB refill: {} blocks, a new pool {fresh}", blocks.len());
     // SAFETY: live blocks, each freed once.
     blocks.into_iter().for_each(|block| unsafe { pool.free(block.as_ptr()) });
 }
