@@ -1,10 +1,13 @@
 //! `fork()` while other threads use the library: no child hangs, and a child
 //! can use its parent's pools and make its own.
 
+mod common;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use common::wait_with_deadline;
 use vmem::Pool;
 
 const CHILDREN: usize = 300;
@@ -29,32 +32,6 @@ fn child_work(parent_pool: &Pool) -> i32 {
     }
     drop(own);
     0
-}
-
-/// Waits for `pid` until the deadline; kills it when it passes.
-fn wait_with_deadline(pid: libc::pid_t) -> Result<i32, String> {
-    let start = Instant::now();
-    loop {
-        let mut status = 0;
-        // SAFETY: waitpid on our own child, with a valid status pointer.
-        let done = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
-        if done == pid {
-            return if libc::WIFEXITED(status) {
-                Ok(libc::WEXITSTATUS(status))
-            } else {
-                Err(format!("child {pid} ended by signal {}", libc::WTERMSIG(status)))
-            };
-        }
-        if start.elapsed() > CHILD_DEADLINE {
-            // SAFETY: our own child.
-            unsafe {
-                libc::kill(pid, libc::SIGKILL);
-                libc::waitpid(pid, &mut status, 0);
-            }
-            return Err(format!("child {pid} hung"));
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    }
 }
 
 #[test]
@@ -110,7 +87,7 @@ fn children_forked_while_threads_use_the_library_never_hang() {
             unsafe { libc::_exit(status) };
         }
         assert!(pid > 0, "fork failed");
-        match wait_with_deadline(pid) {
+        match wait_with_deadline(pid, CHILD_DEADLINE) {
             Ok(0) => {}
             Ok(status) => failures.push(format!("child {pid} failed at step {status}")),
             Err(why) => failures.push(why),

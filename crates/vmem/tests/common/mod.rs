@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 /// Where tests put pools: tmpfs at /dev/shm on Linux; elsewhere (macOS,
 /// FreeBSD have no /dev/shm directory) the temporary directory.
@@ -123,4 +124,31 @@ pub fn largest_block(pool: &vmem::Pool, pool_len: usize) -> usize {
         }
     }
     lo
+}
+
+/// Waits for child `pid` until `deadline` has passed, then kills it: its
+/// exit status, or why it has none (a signal, a hang).
+pub fn wait_with_deadline(pid: libc::pid_t, deadline: Duration) -> Result<i32, String> {
+    let start = Instant::now();
+    loop {
+        let mut status = 0;
+        // SAFETY: waitpid on our own child, with a valid status pointer.
+        let done = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+        if done == pid {
+            return if libc::WIFEXITED(status) {
+                Ok(libc::WEXITSTATUS(status))
+            } else {
+                Err(format!("child {pid} ended by signal {}", libc::WTERMSIG(status)))
+            };
+        }
+        if start.elapsed() > deadline {
+            // SAFETY: our own child.
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
+                libc::waitpid(pid, &mut status, 0);
+            }
+            return Err(format!("child {pid} hung"));
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
 }

@@ -7,9 +7,9 @@
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Barrier;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use super::common::SHM;
+use super::common::{wait_with_deadline, SHM};
 use super::tagged::{Rng, Tagged};
 use super::{free_all, or_abort};
 use vmem::Pool;
@@ -72,32 +72,6 @@ fn child_work(parent_pool: &Pool) -> i32 {
         return 5;
     }
     0
-}
-
-/// Waits for `pid` until the deadline; kills it when it passes.
-fn wait_with_deadline(pid: libc::pid_t) -> Result<i32, String> {
-    let start = Instant::now();
-    loop {
-        let mut status = 0;
-        // SAFETY: waitpid on our own child, with a valid status pointer.
-        let done = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
-        if done == pid {
-            return if libc::WIFEXITED(status) {
-                Ok(libc::WEXITSTATUS(status))
-            } else {
-                Err(format!("child {pid} ended by signal {}", libc::WTERMSIG(status)))
-            };
-        }
-        if start.elapsed() > CHILD_DEADLINE {
-            // SAFETY: our own child.
-            unsafe {
-                libc::kill(pid, libc::SIGKILL);
-                libc::waitpid(pid, &mut status, 0);
-            }
-            return Err(format!("child {pid} hung"));
-        }
-        thread::sleep(Duration::from_millis(2));
-    }
 }
 
 /// Found here, and not a matter of the slots (the code before them did the
@@ -194,7 +168,7 @@ fn a_child_forked_from_a_crowd_allocates_from_its_thread_and_new_threads() {
                 libc::close(gate[0]);
                 libc::close(gate[1]);
             }
-            match wait_with_deadline(pid) {
+            match wait_with_deadline(pid, CHILD_DEADLINE) {
                 Ok(0) => {}
                 Ok(status) => failures.push(format!("child {pid} failed with {status}")),
                 Err(why) => failures.push(why),
