@@ -77,7 +77,8 @@ pub(crate) fn offset() -> usize {
 }
 
 /// The calling thread's cache if pool `pool_id` is its home pool: the hot
-/// path's first lookup, three loads and no call. `offset` is [`offset`]'s.
+/// path's first lookup: the thread pointer, then the word at `offset` from
+/// it, no call. `offset` is [`offset`]'s.
 #[inline(always)]
 pub(crate) fn get(pool_id: u64, offset: usize) -> Option<NonNull<ThreadCache>> {
     #[cfg(all(target_os = "linux", target_env = "gnu", any(target_arch = "x86_64", target_arch = "aarch64")))]
