@@ -15,11 +15,17 @@ impl PoolCaches {
     pub(crate) fn pop_cached(&self, size: usize) -> Option<NonNull<u8>> {
         // Sizes no bin caches map to a bin that is always empty.
         let bin = self.classes.bin_of(size);
-        let cache = match home_cache::get(self.pool_id, self.home_offset) {
-            Some(cache) => cache,
-            None => self.threads.current_from_home_slot()?,
-        };
-        Self::pop_from(cache, bin)
+        Self::pop_from(self.hot_cache()?, bin)
+    }
+
+    /// The calling thread's cache as the hot path finds it: its home cache
+    /// or its home slot.
+    #[inline(always)]
+    fn hot_cache(&self) -> Option<NonNull<ThreadCache>> {
+        match home_cache::get(self.pool_id, self.home_offset) {
+            Some(cache) => Some(cache),
+            None => self.threads.current_from_home_slot(),
+        }
     }
 
     /// [`pop_cached`](Self::pop_cached) for a thread that holds a slot past
@@ -53,13 +59,7 @@ impl PoolCaches {
         // NO_BIN names a bin that is always full.
         // SAFETY: a block of this pool (caller's contract).
         let bin = unsafe { self.pages.get_in_pool(ptr.as_ptr()) };
-        let cache = match home_cache::get(self.pool_id, self.home_offset) {
-            Some(cache) => cache,
-            None => match self.threads.current_from_home_slot() {
-                Some(cache) => cache,
-                None => return false,
-            },
-        };
+        let Some(cache) = self.hot_cache() else { return false };
         Self::push_to(cache, bin, ptr)
     }
 
