@@ -10,9 +10,9 @@
 //! allocations and frees without calling jemalloc at all. Which cache is the
 //! calling thread's, and how another thread may empty it, is
 //! [`crate::threads`]' job. When the pool has no room, one place decides what
-//! to do ([`PoolCaches::make_room`]): every thread's caches go back to the
-//! arena, the arena returns its free extents to the pool's free space, and
-//! the allocation is tried once more.
+//! to do ([`PoolCaches::make_room_in_turn`]): every thread's caches go back to
+//! the arena, the arena returns its free extents to the pool's free space,
+//! and the allocation is tried again, in turns ([`room`]).
 
 use std::ptr::NonNull;
 use std::sync::Arc;
@@ -31,6 +31,9 @@ use crate::thread_cache::ThreadCache;
 use crate::threads::Threads;
 
 mod fast;
+mod room;
+
+use room::RoomGate;
 
 /// The caches of one pool and its allocation paths.
 pub(crate) struct PoolCaches {
@@ -42,6 +45,8 @@ pub(crate) struct PoolCaches {
     threads: Arc<Threads>,
     classes: &'static SizeClasses,
     pages: PageMap,
+    /// The turns of allocations that need room.
+    room: Arc<RoomGate>,
 }
 
 /// The calling thread's cache while it is in use: entered on creation, left
@@ -98,6 +103,7 @@ impl PoolCaches {
             threads: Threads::new(pool_id, arena, classes, len),
             classes,
             pages,
+            room: Arc::default(),
         })
     }
 
@@ -110,8 +116,9 @@ impl PoolCaches {
     /// Everything that can make room for an allocation that failed (or for
     /// a large one, after churn): every thread's caches go back to the arena,
     /// and the arena returns its free extents to the pool, where they merge.
+    /// Called in a turn of [`room`].
     #[cold]
-    fn make_room(&self) {
+    fn make_room_in_turn(&self) {
         self.threads.reclaim_all();
         arena::purge(self.arena);
     }
@@ -145,8 +152,7 @@ impl PoolCaches {
         if !ptr.is_null() {
             return ptr;
         }
-        self.make_room();
-        self.alloc_once(size, bin, extra_flags)
+        self.retry_making_room(|| self.alloc_once(size, bin, extra_flags))
     }
 
     /// One try at [`alloc`](Self::alloc): `size` is `bin`'s class (or any
@@ -175,7 +181,12 @@ impl PoolCaches {
     #[inline(never)]
     fn refill(&self, cache: &InUse, bin: u8) -> *mut u8 {
         let size = self.classes.size_of(bin);
-        let (flags, batch) = (cache.flags(), cache.front().batch(bin));
+        // While another allocation waits for room, one object, straight from
+        // the arena: no cache takes a batch of the room being made.
+        let (flags, batch) = match self.room.pressed() {
+            false => (cache.flags(), cache.front().batch(bin)),
+            true => (self.threads.uncached_flags(), 1),
+        };
         let first = self.jemalloc_alloc(cache.cache(), size, flags, bin);
         if first.is_null() {
             return first;
@@ -298,9 +309,8 @@ impl PoolCaches {
         if !moved.is_null() {
             return moved;
         }
-        self.make_room();
         // SAFETY: as above; `ptr` is still live after a failed rallocx.
-        unsafe { self.realloc_once(ptr, size, extra_flags) }
+        self.retry_making_room(|| unsafe { self.realloc_once(ptr, size, extra_flags) })
     }
 
     /// # Safety
@@ -360,9 +370,10 @@ impl PoolCaches {
         }
     }
 
-    /// The lock of the pool's thread caches, to hold across `fork`.
-    pub(crate) fn fork_locks(&self) -> Arc<dyn crate::fork::ForkLocks> {
-        self.threads.clone()
+    /// The locks of the pool's caches to hold across `fork`, in taking
+    /// order: a turn to make room takes the caches' lock.
+    pub(crate) fn fork_locks(&self) -> [Arc<dyn crate::fork::ForkLocks>; 2] {
+        [self.room.clone(), self.threads.clone()]
     }
 
     /// Destroys every jemalloc cache of the pool; called before its arena is

@@ -241,21 +241,17 @@ fn threads_that_exit_holding_probed_slots_leave_them_to_the_next_with_their_id()
 /// threads' front caches) while the threads hold slots of them, and new
 /// ones made. The last round's pools outlive the threads.
 #[test]
-#[ignore = "known: with 150 threads, a 64 MiB pool sometimes reports ENOMEM with about 1 MiB allocated (threads' caches over-subscribe the pool; failed once in CI)"]
 fn pools_dropped_while_threads_hold_their_slots() {
     drop_pools_under_threads(64 << 20);
 }
 
-/// Found here, not a matter of the slots: the same with the smallest pools
-/// (14 MiB), where each thread's caches take a batch of every class it
-/// touches, runs out of memory for a block of a few hundred bytes in about
-/// one run of three, with a few MiB live. At the failure jemalloc counts
-/// the whole pool allocated (the threads' caches), or holds it in extents;
-/// the one retry after the reclaim loses the room to the other threads,
-/// which refill their caches at once (a retry without the caches, tried
-/// here, still failed two runs of eight).
+/// Found here: the same with the smallest pools (14 MiB) ran out of memory
+/// for a block of a few hundred bytes in three runs of four, with about
+/// 1 MiB live. The one retry after a reclaim lost: other threads' reclaims
+/// had the extents in flight, and their caches' refills took the room. Now
+/// allocations that need room take turns (`tcache/room.rs`): 12 runs of 12
+/// pass.
 #[test]
-#[ignore = "known: 150 threads on three 14 MiB pools sometimes get ENOMEM with little live data"]
 fn pools_dropped_while_threads_hold_their_slots_smallest_pools() {
     for _ in 0..3 {
         drop_pools_under_threads(MIN_POOL);

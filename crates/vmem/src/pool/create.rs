@@ -112,7 +112,8 @@ impl Pool {
         let caches = PoolCaches::new(id, arena.index(), arena.space().clone(), base, len)?;
         // The order in which a pool nests its locks: a thread cache's
         // jemalloc calls may reach the extent hooks.
-        fork::track(id, vec![caches.fork_locks(), arena.space().clone()]);
+        let [room, threads] = caches.fork_locks();
+        fork::track(id, vec![room, threads, arena.space().clone()]);
         registry::add(id, base..base + len);
         if valgrind::active() {
             valgrind::create_pool(base as *const u8, len);
