@@ -142,11 +142,11 @@ fn trade_in_crowds(pool: &Pool, count: usize, rounds: usize) -> usize {
 /// blocks; afterwards the pool is as new.
 #[test]
 fn crowds_larger_than_the_slots_trade_blocks_and_leave_the_pool_as_new() {
-    // At most about 130 MiB live. With 256 MiB, about one run in three
-    // alongside the other tests failed a large block with half the pool
-    // allocated (see the report of this test's commit): a capacity matter
-    // of many threads, not of the slots.
-    const POOL: usize = 512 << 20;
+    // At most about 130 MiB live. Before allocations took turns to make
+    // room (`tcache/room.rs`), about one run in three alongside the other
+    // tests failed a large block with half of this pool allocated; the test
+    // ran on 512 MiB until then. 6 runs of 6 pass since.
+    const POOL: usize = 256 << 20;
     let fresh = refill_1mib(&Pool::create(SHM, POOL).unwrap());
     let pool = Pool::create(SHM, POOL).unwrap();
     let start = pool.stats().allocated;
