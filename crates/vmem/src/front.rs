@@ -132,12 +132,39 @@ impl FrontCache {
     /// classes never cache).
     #[inline(always)]
     pub(crate) fn pop(&mut self, bin: u8) -> Option<NonNull<u8>> {
-        let bin = bin as usize & (MAX_BINS - 1);
-        let len = self.lens[bin].checked_sub(1)?;
-        self.lens[bin] = len;
-        let object = self.tops[bin];
+        // SAFETY: masked below MAX_BINS.
+        unsafe { self.pop_at(bin as usize & (MAX_BINS - 1)) }
+    }
+
+    /// [`pop`](Self::pop) of a bin number the size tables or the page map
+    /// gave (the hot path: no mask).
+    ///
+    /// # Safety
+    ///
+    /// `bin` is below [`MAX_BINS`], as every bin number of
+    /// [`SmallBins`](crate::sizeclass::SmallBins),
+    /// [`SizeClasses`](crate::sizeclass::SizeClasses) and the
+    /// [`PageMap`](crate::pagemap::PageMap) is.
+    #[inline(always)]
+    pub(crate) unsafe fn pop_known(&mut self, bin: u8) -> Option<NonNull<u8>> {
+        debug_assert!((bin as usize) < MAX_BINS);
+        // SAFETY: the caller's contract.
+        unsafe { self.pop_at(bin as usize) }
+    }
+
+    /// # Safety
+    ///
+    /// `bin` is below [`MAX_BINS`].
+    #[inline(always)]
+    unsafe fn pop_at(&mut self, bin: usize) -> Option<NonNull<u8>> {
+        // SAFETY: every array has MAX_BINS entries (caller's contract).
+        let (len, top, below) = unsafe {
+            (self.lens.get_unchecked_mut(bin), self.tops.get_unchecked_mut(bin), *self.below.get_unchecked(bin))
+        };
+        *len = len.checked_sub(1)?;
+        let object = *top;
         // SAFETY: `len < cap <= room`, and the bin has `room + 1` words.
-        self.tops[bin] = unsafe { *self.below[bin].add(len) };
+        *top = unsafe { *below.add(*len) };
         Some(object)
     }
 
@@ -145,15 +172,44 @@ impl FrontCache {
     /// may still get some: see [`push_or_grow`](Self::push_or_grow)).
     #[inline(always)]
     pub(crate) fn push(&mut self, bin: u8, ptr: NonNull<u8>) -> bool {
-        let bin = bin as usize & (MAX_BINS - 1);
-        let len = self.lens[bin];
-        if len >= self.caps[bin] {
+        // SAFETY: masked below MAX_BINS.
+        unsafe { self.push_at(bin as usize & (MAX_BINS - 1), ptr) }
+    }
+
+    /// [`push`](Self::push) of a bin number the page map gave (the hot
+    /// path: no mask).
+    ///
+    /// # Safety
+    ///
+    /// As for [`pop_known`](Self::pop_known).
+    #[inline(always)]
+    pub(crate) unsafe fn push_known(&mut self, bin: u8, ptr: NonNull<u8>) -> bool {
+        debug_assert!((bin as usize) < MAX_BINS);
+        // SAFETY: the caller's contract.
+        unsafe { self.push_at(bin as usize, ptr) }
+    }
+
+    /// # Safety
+    ///
+    /// `bin` is below [`MAX_BINS`].
+    #[inline(always)]
+    unsafe fn push_at(&mut self, bin: usize, ptr: NonNull<u8>) -> bool {
+        // SAFETY: every array has MAX_BINS entries (caller's contract).
+        let (len, cap, top, below) = unsafe {
+            (
+                self.lens.get_unchecked_mut(bin),
+                *self.caps.get_unchecked(bin),
+                self.tops.get_unchecked_mut(bin),
+                *self.below.get_unchecked(bin),
+            )
+        };
+        if *len >= cap {
             return false;
         }
         // SAFETY: `len < cap <= room`, and the bin has `room + 1` words.
-        unsafe { *self.below[bin].add(len) = self.tops[bin] };
-        self.tops[bin] = ptr;
-        self.lens[bin] = len + 1;
+        unsafe { *below.add(*len) = *top };
+        *top = ptr;
+        *len += 1;
         true
     }
 

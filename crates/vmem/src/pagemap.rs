@@ -27,10 +27,15 @@ pub(crate) struct PageMap {
     /// subtraction and one field load fewer on every free.
     by_page_number: *mut u8,
     pages: usize,
-    /// The number of the jemalloc page the pool starts in.
+    /// The number of the map page the pool starts in.
     first_page: usize,
-    page_shift: u32,
 }
+
+/// Map pages are 4 KiB, whatever jemalloc's page (4, 16 or 64 KiB): each
+/// lies inside one jemalloc page, so the objects that start on it still
+/// share a class, and a constant shift saves the hot path a load and a
+/// variable shift.
+pub(crate) const MAP_PAGE_SHIFT: u32 = 12;
 
 // SAFETY: `by_page_number` is only an address into `entries` (an MmapRaw,
 // itself Send and Sync), whose bytes are only accessed through atomics.
@@ -39,22 +44,22 @@ unsafe impl Send for PageMap {}
 unsafe impl Sync for PageMap {}
 
 impl PageMap {
-    /// A map for `len` bytes at `base`, with jemalloc's pages of
-    /// `1 << page_shift` bytes. Entries follow absolute page numbers: a pool
-    /// need not start on a jemalloc page (they may be larger than the
-    /// system's), but every slab and extent does.
-    pub(crate) fn new(base: usize, len: usize, page_shift: u32) -> std::io::Result<Self> {
-        let first_page = base >> page_shift;
-        let pages = ((base + len.max(1) - 1) >> page_shift) - first_page + 1;
+    /// A map for `len` bytes at `base`, for a jemalloc whose pages are at
+    /// least 4 KiB (so each of its pages is whole map pages). Entries follow
+    /// absolute page numbers: a pool need not start on a jemalloc page (they
+    /// may be larger than the system's), but every slab and extent does.
+    pub(crate) fn new(base: usize, len: usize) -> std::io::Result<Self> {
+        let first_page = base >> MAP_PAGE_SHIFT;
+        let pages = ((base + len.max(1) - 1) >> MAP_PAGE_SHIFT) - first_page + 1;
         let entries = MmapRaw::from(MmapMut::map_anon(pages)?);
         let by_page_number = entries.as_mut_ptr().wrapping_sub(first_page);
-        Ok(PageMap { entries, by_page_number, pages, first_page, page_shift })
+        Ok(PageMap { entries, by_page_number, pages, first_page })
     }
 
     /// The number in the map of the page `ptr` starts on.
     #[inline(always)]
     fn page_of(&self, ptr: *const u8) -> usize {
-        ((ptr as usize) >> self.page_shift).wrapping_sub(self.first_page)
+        ((ptr as usize) >> MAP_PAGE_SHIFT).wrapping_sub(self.first_page)
     }
 
     /// The entry of map page `page`.
@@ -85,7 +90,8 @@ impl PageMap {
         self.entry(ptr).is_some()
     }
 
-    /// [`get`](Self::get) without the range check, for the hot path.
+    /// [`get`](Self::get) without the range check, for the hot path. Like
+    /// every entry, below [`MAX_BINS`](crate::sizeclass::MAX_BINS).
     ///
     /// # Safety
     ///
@@ -93,7 +99,7 @@ impl PageMap {
     #[inline(always)]
     pub(crate) unsafe fn get_in_pool(&self, ptr: *const u8) -> u8 {
         debug_assert!(self.covers(ptr), "{ptr:p} is not in the pool");
-        let entry = self.by_page_number.wrapping_add((ptr as usize) >> self.page_shift);
+        let entry = self.by_page_number.wrapping_add((ptr as usize) >> MAP_PAGE_SHIFT);
         // SAFETY: the map covers every page of the pool (see `new`), so for
         // a pointer into the pool this is an entry inside the mapping; as
         // in `entry_at`, the map is only accessed through atomics.
@@ -114,6 +120,9 @@ impl PageMap {
     #[inline]
     pub(crate) fn set(&self, ptr: *const u8, bin: u8) {
         let Some(entry) = self.entry(ptr) else { return };
+        // Every entry stays a bin number (the hot path indexes by it
+        // unchecked): zero from the start, and at most NO_BIN.
+        let bin = bin.min(NO_BIN);
         // Most allocations land on a page that already says so: reading first
         // keeps the cache line shared between threads.
         if entry.load(Ordering::Relaxed) != bin {
@@ -131,10 +140,10 @@ mod tests {
     /// reads the same entries as the checked one, at both ends.
     #[test]
     fn lookups_by_page_number_match_the_checked_ones_at_both_ends() {
-        let (shift, page) = (16, 1usize << 16);
-        let base = 0x7f12_3456_0000 + 0x800;
+        let page = 1usize << MAP_PAGE_SHIFT;
+        let base = 0x7f12_3456_0000 + page / 4;
         let len = 5 * page + 3;
-        let map = PageMap::new(base, len, shift).unwrap();
+        let map = PageMap::new(base, len).unwrap();
         let (first, last) = (base as *const u8, (base + len - 1) as *const u8);
         assert_eq!(map.pages, 6);
         assert!(map.covers(first) && map.covers(last));

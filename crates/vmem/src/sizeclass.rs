@@ -44,14 +44,27 @@ pub(crate) struct SizeClasses {
     sizes: Box<[usize]>,
     /// The first bin of a large class (served by an extent of its own).
     first_large: u8,
-    /// Entry `(size + 7) >> 3` is the bin for a request of `size` (at most
-    /// [`SMALL_LOOKUP_MAX`]) bytes; every entry is below [`MAX_BINS`].
-    small_lookup: [u8; LOOKUP_LEN],
+    small_lookup: SmallBins,
     /// Entry `(size - 1) >> page_shift` is the bin for a larger request of
     /// `size` bytes, up to [`CACHED_MAX`].
     large_lookup: Box<[u8]>,
     /// jemalloc's page size as a shift: slabs and extents start on pages.
     page_shift: u32,
+}
+
+/// The bins of requests up to [`SMALL_LOOKUP_MAX`] bytes: entry
+/// `(size + 7) >> 3` is the bin for a request of `size` bytes; every entry is
+/// below [`MAX_BINS`]. Each pool keeps a copy, which its hot path reads
+/// without first loading a pointer to the shared table.
+#[derive(Clone)]
+pub(crate) struct SmallBins([u8; LOOKUP_LEN]);
+
+impl SmallBins {
+    /// The bin for a request of `size` bytes, if it is a small request.
+    #[inline(always)]
+    pub(crate) fn get(&self, size: usize) -> Option<u8> {
+        (size <= SMALL_LOOKUP_MAX).then(|| self.0[(size + (1 << LOOKUP_SHIFT) - 1) >> LOOKUP_SHIFT])
+    }
 }
 
 impl SizeClasses {
@@ -85,7 +98,7 @@ impl SizeClasses {
         let sizes = sizes.into_boxed_slice();
         // The smallest class that holds `size` bytes, if one is cached.
         let bin_for = |size: usize| sizes.iter().position(|&class| class >= size).map_or(NO_BIN, |bin| bin as u8);
-        let small_lookup = std::array::from_fn(|step| bin_for(step << LOOKUP_SHIFT));
+        let small_lookup = SmallBins(std::array::from_fn(|step| bin_for(step << LOOKUP_SHIFT)));
         let large_lookup = (0..CACHED_MAX >> page_shift).map(|step| bin_for((step + 1) << page_shift)).collect();
         SizeClasses { sizes, first_large, small_lookup, large_lookup, page_shift }
     }
@@ -94,10 +107,15 @@ impl SizeClasses {
     /// caches that size.
     #[inline(always)]
     pub(crate) fn bin_of(&self, size: usize) -> u8 {
-        if size <= SMALL_LOOKUP_MAX {
-            return self.small_lookup[(size + (1 << LOOKUP_SHIFT) - 1) >> LOOKUP_SHIFT];
+        if let Some(bin) = self.small_lookup.get(size) {
+            return bin;
         }
         self.large_lookup.get((size - 1) >> self.page_shift).copied().unwrap_or(NO_BIN)
+    }
+
+    /// A copy of the small requests' table, for a pool's hot path.
+    pub(crate) fn small_bins(&self) -> SmallBins {
+        self.small_lookup.clone()
     }
 
     /// What to ask jemalloc for to serve a request of `size` bytes: its

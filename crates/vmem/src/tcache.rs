@@ -25,7 +25,7 @@ use crate::error::{Error, Result};
 use crate::front::BIN_MAX_OBJECTS;
 use crate::log::Level;
 use crate::pagemap::PageMap;
-use crate::sizeclass::{SizeClasses, NO_BIN};
+use crate::sizeclass::{SizeClasses, SmallBins, NO_BIN};
 use crate::space::FreeSpace;
 use crate::thread_cache::ThreadCache;
 use crate::threads::Threads;
@@ -44,6 +44,8 @@ pub(crate) struct PoolCaches {
     space: Arc<FreeSpace>,
     threads: Arc<Threads>,
     classes: &'static SizeClasses,
+    /// The small part of `classes`' lookup, read by the hot path.
+    small_bins: SmallBins,
     pages: PageMap,
     /// The turns of allocations that need room.
     room: Arc<RoomGate>,
@@ -92,7 +94,10 @@ impl PoolCaches {
     /// its memory `[base, base + len)`.
     pub(crate) fn new(pool_id: u64, arena: u32, space: Arc<FreeSpace>, base: usize, len: usize) -> Result<Self> {
         let classes = SizeClasses::get();
-        let pages = PageMap::new(base, len, classes.page_shift())
+        if classes.page_shift() < crate::pagemap::MAP_PAGE_SHIFT {
+            return Err(Error::new(libc::ENOTSUP, "jemalloc's pages are smaller than 4 KiB"));
+        }
+        let pages = PageMap::new(base, len)
             .map_err(|err| Error::from_io(&err, format_args!("cannot map the page map of a {len}-byte pool")))?;
         let home_offset = crate::home_cache::offset();
         Ok(PoolCaches {
@@ -102,6 +107,7 @@ impl PoolCaches {
             space,
             threads: Threads::new(pool_id, arena, classes, len),
             classes,
+            small_bins: classes.small_bins(),
             pages,
             room: Arc::default(),
         })

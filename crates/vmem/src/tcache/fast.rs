@@ -14,8 +14,9 @@ impl PoolCaches {
     #[inline(always)]
     pub(crate) fn pop_cached(&self, size: usize) -> Option<NonNull<u8>> {
         // Sizes no bin caches map to a bin that is always empty.
-        let bin = self.classes.bin_of(size);
-        Self::pop_from(self.hot_cache()?, bin)
+        let bin = self.small_bins.get(size).unwrap_or_else(|| self.classes.bin_of(size));
+        // SAFETY: the size tables' bins are below MAX_BINS.
+        unsafe { Self::pop_from(self.hot_cache()?, bin) }
     }
 
     /// The calling thread's cache as the hot path finds it: its home cache
@@ -31,19 +32,26 @@ impl PoolCaches {
     /// [`pop_cached`](Self::pop_cached) for a thread that holds a slot past
     /// its home slot (the start of the slow path).
     pub(crate) fn pop_cached_past_home(&self, size: usize) -> Option<NonNull<u8>> {
-        Self::pop_from(self.threads.current_from_slot()?, self.classes.bin_of(size))
+        // SAFETY: the size tables' bins are below MAX_BINS.
+        unsafe { Self::pop_from(self.threads.current_from_slot()?, self.classes.bin_of(size)) }
     }
 
     /// Pops an object of `bin` from `cache`, the calling thread's own.
+    ///
+    /// # Safety
+    ///
+    /// `bin` is below [`MAX_BINS`](crate::sizeclass::MAX_BINS): a number
+    /// the size tables gave.
     #[inline(always)]
-    fn pop_from(cache: NonNull<ThreadCache>, bin: u8) -> Option<NonNull<u8>> {
+    unsafe fn pop_from(cache: NonNull<ThreadCache>, bin: u8) -> Option<NonNull<u8>> {
         // SAFETY: this thread's cache, alive while its thread is.
         let owner = unsafe { cache.as_ref() };
         if !owner.try_enter() {
             return None;
         }
-        // SAFETY: entered; the borrow ends with the pop.
-        let object = unsafe { (*cache.as_ptr()).front.pop(bin) };
+        // SAFETY: entered; the borrow ends with the pop; `bin` is below
+        // MAX_BINS (caller's contract).
+        let object = unsafe { (*cache.as_ptr()).front.pop_known(bin) };
         owner.leave();
         object
     }
@@ -60,7 +68,8 @@ impl PoolCaches {
         // SAFETY: a block of this pool (caller's contract).
         let bin = unsafe { self.pages.get_in_pool(ptr.as_ptr()) };
         let Some(cache) = self.hot_cache() else { return false };
-        Self::push_to(cache, bin, ptr)
+        // SAFETY: the page map's entries are below MAX_BINS.
+        unsafe { Self::push_to(cache, bin, ptr) }
     }
 
     /// [`push_cached`](Self::push_cached) for a thread that holds a slot
@@ -71,21 +80,28 @@ impl PoolCaches {
     /// `ptr` must be a live allocation of this pool.
     pub(crate) unsafe fn push_cached_past_home(&self, ptr: NonNull<u8>) -> bool {
         let Some(cache) = self.threads.current_from_slot() else { return false };
-        // SAFETY: a block of this pool (caller's contract).
-        Self::push_to(cache, unsafe { self.pages.get_in_pool(ptr.as_ptr()) }, ptr)
+        // SAFETY: a block of this pool (caller's contract); the page map's
+        // entries are below MAX_BINS.
+        unsafe { Self::push_to(cache, self.pages.get_in_pool(ptr.as_ptr()), ptr) }
     }
 
     /// Pushes `ptr`, an object of `bin`, onto `cache`, the calling thread's
     /// own.
+    ///
+    /// # Safety
+    ///
+    /// `bin` is below [`MAX_BINS`](crate::sizeclass::MAX_BINS): a number
+    /// the page map gave.
     #[inline(always)]
-    fn push_to(cache: NonNull<ThreadCache>, bin: u8, ptr: NonNull<u8>) -> bool {
+    unsafe fn push_to(cache: NonNull<ThreadCache>, bin: u8, ptr: NonNull<u8>) -> bool {
         // SAFETY: this thread's cache, alive while its thread is.
         let owner = unsafe { cache.as_ref() };
         if !owner.try_enter() {
             return false;
         }
-        // SAFETY: entered; the borrow ends with the push.
-        let pushed = unsafe { (*cache.as_ptr()).front.push(bin, ptr) };
+        // SAFETY: entered; the borrow ends with the push; `bin` is below
+        // MAX_BINS (caller's contract).
+        let pushed = unsafe { (*cache.as_ptr()).front.push_known(bin, ptr) };
         owner.leave();
         pushed
     }
