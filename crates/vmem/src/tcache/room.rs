@@ -12,7 +12,7 @@
 //!
 //! So the allocations that need room take turns ([`RoomGate`]): one reclaim
 //! and its retries at a time, a retry first when another turn just made
-//! room. While any allocation waits for room, the pool is *pressed*: refills
+//! room, another reclaim while the last one gave space back. While any allocation waits for room, the pool is *pressed*: refills
 //! fetch one object, past jemalloc's own cache, so that no cache hoards what
 //! a reclaim frees.
 
@@ -23,8 +23,8 @@ use super::PoolCaches;
 use crate::fork::{ForkLocks, Release};
 
 /// How many reclaims one allocation may make before it reports `ENOMEM`,
-/// when each frees something; one that frees nothing ends the tries after
-/// the second (a reclaim can find another thread's extents in flight).
+/// while each gives free space back to the pool (one that gives none back
+/// ends the tries: the pool is full of live blocks).
 const MAX_RECLAIMS: usize = 4;
 
 /// The turns of the allocations that need room in one pool.
@@ -69,7 +69,7 @@ impl PoolCaches {
             reclaims += 1;
             let freed = self.space.free_bytes() > free_before;
             ptr = attempt();
-            if !freed && reclaims >= 2 {
+            if !freed {
                 break;
             }
         }
