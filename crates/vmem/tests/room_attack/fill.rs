@@ -51,20 +51,53 @@ fn idle_threads<'scope>(
     threads
 }
 
-/// The child's work in the parent's pool (whose parent threads run it full
-/// meanwhile: neither side reads what its blocks hold, so sharing the
-/// memory harms neither): fill it with 4 KiB blocks to `ENOMEM`, empty it,
-/// fill it again. Its exit status: 0, or what failed.
-fn child_fills(pool: &Pool) -> i32 {
+/// A filler's live blocks, one address per slot (0: none), readable by a
+/// forked child without a lock (one a parent thread held at the fork would
+/// stay held in the child).
+struct Slots(Vec<AtomicUsize>);
+
+impl Slots {
+    fn new(count: usize) -> Slots {
+        Slots((0..count).map(|_| AtomicUsize::new(0)).collect())
+    }
+
+    /// Fills `pool` with `size`-byte blocks into the slots; how many.
+    fn fill(&self, pool: &Pool, size: usize) -> usize {
+        let mut got = 0;
+        while let (Some(slot), Ok(ptr)) = (self.0.get(got), pool.malloc(size)) {
+            slot.store(ptr.as_ptr() as usize, Ordering::Relaxed);
+            got += 1;
+        }
+        got
+    }
+
+    /// Frees every block in the slots.
+    fn free(&self, pool: &Pool) {
+        for slot in &self.0 {
+            let addr = slot.swap(0, Ordering::Relaxed);
+            if addr != 0 {
+                free_blocks(pool, vec![addr]);
+            }
+        }
+    }
+}
+
+/// The child's work in the parent's pool, whose parent threads run it full
+/// meanwhile (neither side reads what its blocks hold, so sharing the
+/// memory harms neither): free what the fillers held at the fork (all but
+/// a block or two in flight), fill the pool with 4 KiB blocks to `ENOMEM`,
+/// empty it, fill it again. Its exit status: 0, or what failed.
+fn child_fills(pool: &Pool, fillers: &[Slots]) -> i32 {
+    fillers.iter().for_each(|slots| slots.free(pool));
     let first = fill_with(pool, 4096);
-    let got = first.len();
+    let got = first.len() * 4096;
     free_blocks(pool, first);
     pool.flush();
     let again = fill_with(pool, 4096);
-    let got_again = again.len();
+    let got_again = again.len() * 4096;
     free_blocks(pool, again);
     match (got, got_again) {
-        (0, _) => 1,
+        (got, _) if got < pool.size() / 2 => 1,
         (got, again) if again < got * 9 / 10 => 2,
         _ => 0,
     }
@@ -72,37 +105,48 @@ fn child_fills(pool: &Pool) -> i32 {
 
 /// `fork` while two threads run a pool full over and over (so one of them
 /// often holds the turn to make room, and the other waits for it) and 100
-/// idle threads hold caches: each child fills the pool to `ENOMEM` from its
-/// one thread, the dead threads' caches reclaimed, empties it and fills it
-/// again, in time.
+/// idle threads hold caches: each child, from its one thread, frees what
+/// the fillers held and fills most of the pool to `ENOMEM` (the dead
+/// threads' caches reclaimed), empties it and fills it again, in time.
 #[test]
 fn a_child_forked_while_threads_take_turns_to_make_room_fills_the_pool() {
     const FORKS: usize = 8;
-    let pool = Pool::create(SHM, 32 << 20).unwrap();
+    const LEN: usize = 32 << 20;
+    const SIZES: [usize; 2] = [64 << 10, 3000];
+    let pool = Pool::create(SHM, LEN).unwrap();
     let done = AtomicBool::new(false);
     let turns = AtomicUsize::new(0);
+    let slots: Vec<Slots> = SIZES.iter().map(|size| Slots::new(LEN / size + 1)).collect();
     let mut failures = Vec::new();
     thread::scope(|scope| {
         let idle = idle_threads(scope, &pool, 100, &done);
-        let fillers: Vec<_> = (0..2)
-            .map(|index| {
+        let fillers: Vec<_> = SIZES
+            .iter()
+            .zip(&slots)
+            .map(|(&size, slots)| {
                 let (pool, done, turns) = (&pool, &done, &turns);
                 scope.spawn(move || {
                     while !done.load(Ordering::Relaxed) {
-                        let blocks = fill_with(pool, if index == 0 { 64 << 10 } else { 3000 });
+                        slots.fill(pool, size);
                         turns.fetch_add(1, Ordering::Relaxed);
-                        free_blocks(pool, blocks);
+                        slots.free(pool);
                     }
                 })
             })
             .collect();
+        // The first fork after the fillers' first reclaim, which flushed
+        // the idle threads' jemalloc caches: objects left in those are lost
+        // to a child (see the next test).
+        while turns.load(Ordering::Relaxed) == 0 {
+            thread::sleep(Duration::from_millis(1));
+        }
         for _ in 0..FORKS {
             thread::sleep(Duration::from_millis(30));
             // SAFETY: the child only calls vmem and async-signal-safe
             // functions, then _exit.
             let pid = unsafe { libc::fork() };
             if pid == 0 {
-                let status = child_fills(&pool);
+                let status = child_fills(&pool, &slots);
                 // SAFETY: ends the child without running the parent's
                 // destructors or the test harness.
                 unsafe { libc::_exit(status) };
@@ -120,6 +164,42 @@ fn a_child_forked_while_threads_take_turns_to_make_room_fills_the_pool() {
     assert!(turns.into_inner() > 0, "the fillers never filled the pool");
     assert!(failures.is_empty(), "{failures:?}");
     assert_eq!(pool.check(), Ok(true));
+}
+
+/// A child forked right after 100 threads touched classes up to 64 KiB
+/// (no reclaim since) fills nearly all the pool. The objects the dead
+/// threads' jemalloc caches hold are lost to the child (a cache made before
+/// the fork cannot be flushed in it: see `ThreadCache::
+/// forget_tcache_after_fork`). With 4 KiB pages that is little: classes
+/// above 14 KiB are large and jemalloc caches at most a few of each. With
+/// jemalloc's 64 KiB pages (aarch64 Linux) every class up to 224 KiB is
+/// small and filled into its caches in batches: about 110 KiB per thread
+/// here, 11 of 32 MiB lost to the child (31 of 32 MiB filled on x86_64, 20
+/// under qemu-aarch64).
+#[test]
+#[cfg_attr(target_arch = "aarch64", ignore = "known: a child loses the objects in dead threads' jemalloc caches")]
+fn a_child_forked_after_100_threads_touched_many_classes_fills_most_of_the_pool() {
+    const LEN: usize = 32 << 20;
+    let pool = Pool::create(SHM, LEN).unwrap();
+    let done = AtomicBool::new(false);
+    let status = thread::scope(|scope| {
+        let idle = idle_threads(scope, &pool, 100, &done);
+        // SAFETY: the child only calls vmem and async-signal-safe
+        // functions, then _exit.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            let got = fill_with(&pool, 4096).len() * 4096;
+            // SAFETY: ends the child without running the parent's
+            // destructors or the test harness.
+            unsafe { libc::_exit(i32::from(got < LEN * 9 / 10)) };
+        }
+        assert!(pid > 0, "fork failed");
+        let status = wait_with_deadline(pid, Duration::from_secs(60));
+        done.store(true, Ordering::Relaxed);
+        idle.into_iter().for_each(|handle| handle.join().unwrap());
+        status
+    });
+    assert_eq!(status, Ok(0), "the child filled less than 90 % of the pool");
 }
 
 /// At level 4 every extent that a reclaim hands back is traced through the
