@@ -1,0 +1,145 @@
+//! The front cache's unit tests (apart, to keep `front.rs` short).
+
+use super::*;
+
+#[test]
+fn bins_are_stacks_bounded_by_bytes() {
+    let classes = SizeClasses::get();
+    let mut cache = FrontCache::new(classes, 64 << 20);
+    let bin = classes.bin_of(64);
+    let fake = |n: usize| NonNull::new((n * 64 + 64) as *mut u8).unwrap();
+    let mut pushed = 0;
+    while cache.push(bin, fake(pushed)) {
+        pushed += 1;
+    }
+    assert_eq!(pushed, BIN_MAX_OBJECTS);
+    assert_eq!(cache.batch(bin), BIN_MAX_OBJECTS / 2);
+    assert_eq!(cache.pop(bin), Some(fake(pushed - 1)));
+    let mut oldest = [NonNull::dangling(); 3];
+    assert_eq!(cache.take_oldest(bin, &mut oldest), 3);
+    assert_eq!(oldest, [fake(0), fake(1), fake(2)]);
+    assert_eq!(cache.pop(bin), Some(fake(pushed - 2)));
+    assert_eq!(cache.take_all().len(), pushed - 5);
+    assert_eq!(cache.pop(bin), None);
+
+    // (With 64 KiB pages no large class has a bin: the last bin is small.)
+    let largest_small = (0..classes.count() as u8).take_while(|&bin| !classes.is_large(bin)).last().unwrap();
+    let mut small = 0;
+    while cache.push(largest_small, fake(small)) {
+        small += 1;
+    }
+    assert_eq!(small, (BIN_BYTES / classes.size_of(largest_small)).max(BIN_MIN_OBJECTS));
+    assert_eq!(cache.take_all().len(), small);
+}
+
+#[test]
+fn large_bins_share_a_byte_budget() {
+    let classes = SizeClasses::get();
+    let pool_len = 64 << 20;
+    let mut cache = FrontCache::new(classes, pool_len);
+    let budget = pool_len / 16;
+    let fake = |n: usize| NonNull::new((n * 4096 + 4096) as *mut u8).unwrap();
+    let (mebibyte, kib64) = (classes.bin_of(1 << 20), classes.bin_of(64 << 10));
+    if mebibyte == crate::sizeclass::NO_BIN {
+        // jemalloc with 64 KiB pages (aarch64 Linux): small classes reach
+        // past 16 KiB, and no large class has a bin.
+        assert!(classes.size_of(classes.count() as u8 - 1) <= 16 << 10);
+        return;
+    }
+    assert!(classes.is_large(mebibyte) && classes.is_large(kib64));
+    assert_eq!((cache.batch(mebibyte), cache.batch(kib64)), (1, 1));
+    let mut big = 0;
+    while cache.push_or_grow(mebibyte, fake(big)) {
+        big += 1;
+    }
+    assert_eq!(big, budget >> 20);
+    // The budget is full: no other large class fits, small ones do.
+    assert!(!cache.push_or_grow(kib64, fake(100)));
+    assert!(cache.push(classes.bin_of(64), fake(101)));
+    // A large bin's room is reserved for it: popping and pushing again
+    // needs no budget of its own.
+    assert!(cache.pop(mebibyte).is_some());
+    assert!(cache.push(mebibyte, fake(big)));
+    assert!(cache.pop(mebibyte).is_some());
+    let mut medium = 0;
+    while cache.push_or_grow(kib64, fake(200 + medium)) {
+        medium += 1;
+    }
+    assert_eq!(medium, 16);
+    let mut oldest = [NonNull::dangling(); 4];
+    assert_eq!(cache.take_oldest(kib64, &mut oldest), 4);
+    assert_eq!(oldest[0], fake(200));
+    assert!(!cache.push_or_grow(mebibyte, fake(300)));
+    assert!(cache.push_or_grow(kib64, fake(301)));
+    assert_eq!(cache.take_all().len(), big - 1 + 1 + 13);
+    assert!(cache.push_or_grow(mebibyte, fake(400)));
+    // A pool too small for a class's block never caches it.
+    let mut tiny = FrontCache::new(classes, 8 << 20);
+    assert!(!tiny.push_or_grow(mebibyte, fake(0)));
+    assert!(tiny.push_or_grow(kib64, fake(0)));
+}
+
+/// The split of each stack into a top and the words below it, checked
+/// against a plain vector per bin over random pushes, pops, spills and
+/// flushes, on every bin (those past the classes too: a write past a
+/// bin's words would show in its neighbour), in long phases of mostly
+/// pushes and mostly pops so that bins fill to their caps and the large
+/// ones compete for the budget; the budget's books are checked as it goes.
+#[test]
+fn stacks_match_a_model() {
+    let classes = SizeClasses::get();
+    let mut cache = FrontCache::new(classes, 64 << 20);
+    let mut model: Vec<Vec<NonNull<u8>>> = vec![Vec::new(); MAX_BINS];
+    let (mut seed, mut next, mut full) = (0x9e37_79b9_u64, 1usize, [false; MAX_BINS]);
+    for step in 0..400_000 {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let bin = (seed >> 33) as usize % MAX_BINS;
+        let stack = &mut model[bin];
+        let pushes = if step / 50_000 % 2 == 0 { 12 } else { 3 };
+        match (seed >> 40) % 16 {
+            op if op < pushes => {
+                let ptr = NonNull::new(next as *mut u8).unwrap();
+                next += 1;
+                match cache.push_or_grow(bin as u8, ptr) {
+                    true => stack.push(ptr),
+                    false => full[bin] = true,
+                }
+            }
+            op if op < 14 => assert_eq!(cache.pop(bin as u8), stack.pop()),
+            14 => {
+                let mut out = [NonNull::dangling(); 7];
+                let taken = cache.take_oldest(bin as u8, &mut out[..1 + (seed >> 50) as usize % 7]);
+                assert_eq!(&out[..taken], &stack[..taken]);
+                stack.drain(..taken);
+            }
+            _ if seed.is_multiple_of(4096) => {
+                let mut all = cache.take_all();
+                all.sort_by_key(|&(bin, ptr)| (bin, ptr));
+                let mut expected: Vec<_> = (0..=u8::MAX)
+                    .zip(&mut model)
+                    .flat_map(|(bin, stack)| stack.drain(..).map(move |ptr| (bin, ptr)))
+                    .collect();
+                expected.sort_by_key(|&(bin, ptr)| (bin, ptr));
+                assert_eq!(all, expected);
+            }
+            _ => {}
+        }
+        let books = (0..MAX_BINS).map(|bin| cache.caps[bin] * cache.large_sizes[bin]).sum::<usize>();
+        assert!(books == cache.large_reserved && books <= cache.large_budget, "step {step}");
+        assert!((0..MAX_BINS).all(|bin| cache.lens[bin] <= cache.caps[bin] && cache.caps[bin] <= cache.rooms[bin]));
+    }
+    // Every bin was full at times (bins past the classes always are).
+    assert_eq!(full, [true; MAX_BINS]);
+}
+
+#[test]
+fn bins_past_the_classes_never_cache() {
+    let classes = SizeClasses::get();
+    let mut cache = FrontCache::new(classes, 64 << 20);
+    let fake = NonNull::new(4096 as *mut u8).unwrap();
+    // Bins past the classes never cache, whatever their number.
+    for bin in [classes.count() as u8, crate::sizeclass::NO_BIN, u8::MAX] {
+        assert!(!cache.push(bin, fake));
+        assert_eq!(cache.pop(bin), None);
+    }
+}
