@@ -46,6 +46,24 @@ impl RoomGate {
     }
 }
 
+/// One allocation counted in [`RoomGate::pressed`], until it is dropped: an
+/// unwinding panic (from a print callback during a reclaim) must not leave
+/// the pool pressed for good, its refills one object each.
+struct Pressing<'a>(&'a RoomGate);
+
+impl<'a> Pressing<'a> {
+    fn start(gate: &'a RoomGate) -> Self {
+        gate.pressed.fetch_add(1, Ordering::Relaxed);
+        Pressing(gate)
+    }
+}
+
+impl Drop for Pressing<'_> {
+    fn drop(&mut self) {
+        self.0.pressed.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 impl PoolCaches {
     /// Tries `attempt` again after making room, in the pool's turn; null when
     /// the pool is still full.
@@ -53,7 +71,7 @@ impl PoolCaches {
     #[inline(never)]
     pub(super) fn retry_making_room(&self, mut attempt: impl FnMut() -> *mut u8) -> *mut u8 {
         let gate = &self.room;
-        gate.pressed.fetch_add(1, Ordering::Relaxed);
+        let _pressing = Pressing::start(gate);
         let reclaims_seen = gate.reclaims.load(Ordering::Acquire);
         let turn = gate.turn.lock().unwrap_or_else(PoisonError::into_inner);
         let mut ptr = std::ptr::null_mut();
@@ -74,7 +92,6 @@ impl PoolCaches {
             }
         }
         drop(turn);
-        gate.pressed.fetch_sub(1, Ordering::Relaxed);
         ptr
     }
 
@@ -98,5 +115,22 @@ impl ForkLocks for RoomGate {
             }
             drop(turn);
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_while_pressing_leaves_the_pool_unpressed() {
+        let gate = RoomGate::default();
+        let outcome = std::panic::catch_unwind(|| {
+            let _pressing = Pressing::start(&gate);
+            assert!(gate.pressed());
+            panic!("a print callback panicked during a reclaim");
+        });
+        assert!(outcome.is_err());
+        assert!(!gate.pressed());
     }
 }
