@@ -12,9 +12,10 @@
 //!
 //! So the allocations that need room take turns ([`RoomGate`]): one reclaim
 //! and its retries at a time, a retry first when another turn just made
-//! room, another reclaim while the last one gave space back. While any allocation waits for room, the pool is *pressed*: refills
-//! fetch one object, past jemalloc's own cache, so that no cache hoards what
-//! a reclaim frees.
+//! room, another reclaim while the last one gave space back. While any
+//! allocation waits for room, the pool is *pressed*: refills fetch one
+//! object, past jemalloc's own cache, so that no cache hoards what a
+//! reclaim frees.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
