@@ -18,44 +18,20 @@
 //!   caches (printed, not asserted).
 
 mod common;
+#[path = "common/crowd.rs"]
+mod crowd;
 #[path = "slots_attack/tagged.rs"]
 #[allow(dead_code)]
 mod tagged;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Barrier;
 use std::thread;
 
 use common::SHM;
+use crowd::crowd;
 use tagged::{Rng, Tagged};
 use vmem::{Pool, MIN_POOL};
 use vmem_jemalloc_sys as jemalloc;
-
-/// Runs `work(index)` on `count` threads all alive at once, joined at the
-/// end; a panic aborts the process (the others would wait at the barrier).
-fn crowd<T: Send>(count: usize, work: impl Fn(usize) -> T + Sync) -> Vec<T> {
-    let everyone = Barrier::new(count);
-    thread::scope(|scope| {
-        let handles: Vec<_> = (0..count)
-            .map(|index| {
-                let (work, everyone) = (&work, &everyone);
-                scope.spawn(move || {
-                    everyone.wait();
-                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(index))).unwrap_or_else(|panic| {
-                        let why = panic.downcast_ref::<String>().map(String::as_str);
-                        let why = why.or(panic.downcast_ref::<&str>().copied()).unwrap_or("?");
-                        let line = format!("a thread of a crowd panicked: {why}\n");
-                        // SAFETY: writes a live buffer of that length to
-                        // stderr, past the harness's capture.
-                        unsafe { libc::write(2, line.as_ptr().cast(), line.len()) };
-                        std::process::abort()
-                    })
-                })
-            })
-            .collect();
-        handles.into_iter().map(|handle| handle.join().unwrap()).collect()
-    })
-}
 
 /// A live block made by any path: its address, the size asked for, and a
 /// stamp byte written over all of it.

@@ -10,8 +10,9 @@ use std::thread;
 use std::time::Duration;
 
 use super::common::{wait_with_deadline, SHM};
+use super::free_all;
 use super::tagged::{Rng, Tagged};
-use super::{free_all, or_abort};
+use crate::crowd::or_abort;
 use vmem::Pool;
 
 /// Threads that hold a slot and wait through every fork.
