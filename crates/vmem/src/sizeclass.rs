@@ -107,9 +107,13 @@ impl SizeClasses {
     /// caches that size.
     #[inline(always)]
     pub(crate) fn bin_of(&self, size: usize) -> u8 {
-        if let Some(bin) = self.small_lookup.get(size) {
-            return bin;
-        }
+        self.small_lookup.get(size).unwrap_or_else(|| self.large_bin_of(size))
+    }
+
+    /// [`bin_of`](Self::bin_of) for a size past the small table (which a
+    /// caller holding a [`SmallBins`] copy has just tried).
+    #[inline]
+    pub(crate) fn large_bin_of(&self, size: usize) -> u8 {
         self.large_lookup.get((size - 1) >> self.page_shift).copied().unwrap_or(NO_BIN)
     }
 

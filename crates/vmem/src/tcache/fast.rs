@@ -14,7 +14,7 @@ impl PoolCaches {
     #[inline(always)]
     pub(crate) fn pop_cached(&self, size: usize) -> Option<NonNull<u8>> {
         // Sizes no bin caches map to a bin that is always empty.
-        let bin = self.small_bins.get(size).unwrap_or_else(|| self.classes.bin_of(size));
+        let bin = self.small_bins.get(size).unwrap_or_else(|| self.classes.large_bin_of(size));
         // SAFETY: the size tables' bins are below MAX_BINS.
         unsafe { Self::pop_from(self.hot_cache()?, bin) }
     }

@@ -18,7 +18,7 @@
 //! reclaim frees.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use super::PoolCaches;
 use crate::fork::{ForkLocks, Release};
@@ -83,8 +83,7 @@ impl PoolCaches {
         let mut reclaims = 0;
         while ptr.is_null() && reclaims < MAX_RECLAIMS {
             let free_before = self.space.free_bytes();
-            self.make_room_in_turn();
-            gate.reclaims.fetch_add(1, Ordering::Release);
+            self.reclaim(&turn);
             reclaims += 1;
             let freed = self.space.free_bytes() > free_before;
             ptr = attempt();
@@ -99,7 +98,12 @@ impl PoolCaches {
     /// [`make_room`](Self::make_room_in_turn) in a turn of its own (before a
     /// large allocation).
     pub(super) fn make_room(&self) {
-        let _turn = self.room.turn.lock().unwrap_or_else(PoisonError::into_inner);
+        let turn = self.room.turn.lock().unwrap_or_else(PoisonError::into_inner);
+        self.reclaim(&turn);
+    }
+
+    /// Makes room in the turn `_turn` holds, and counts it for the waiters.
+    fn reclaim(&self, _turn: &MutexGuard<'_, ()>) {
         self.make_room_in_turn();
         self.room.reclaims.fetch_add(1, Ordering::Release);
     }
