@@ -13,6 +13,7 @@ mod error;
 #[doc(hidden)]
 pub mod fork;
 mod front;
+mod hint;
 mod home_cache;
 #[doc(hidden)]
 pub mod log;

@@ -44,6 +44,7 @@ impl ThreadCache {
         self.in_use.store(true, Ordering::Relaxed);
         barrier::light();
         if self.claimed.load(Ordering::Acquire) {
+            crate::hint::cold();
             self.in_use.store(false, Ordering::Release);
             return false;
         }

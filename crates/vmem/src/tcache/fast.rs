@@ -5,6 +5,7 @@
 use std::ptr::NonNull;
 
 use super::PoolCaches;
+use crate::hint::cold;
 use crate::home_cache;
 use crate::thread_cache::ThreadCache;
 
@@ -14,7 +15,15 @@ impl PoolCaches {
     #[inline(always)]
     pub(crate) fn pop_cached(&self, size: usize) -> Option<NonNull<u8>> {
         // Sizes no bin caches map to a bin that is always empty.
-        let bin = self.small_bins.get(size).unwrap_or_else(|| self.classes.large_bin_of(size));
+        let bin = match self.small_bins.get(size) {
+            Some(bin) => bin,
+            None => {
+                // Laid out past the return, so that a small size's path has
+                // no taken jump.
+                cold();
+                self.classes.large_bin_of(size)
+            }
+        };
         // SAFETY: the size tables' bins are below MAX_BINS.
         unsafe { Self::pop_from(self.hot_cache()?, bin) }
     }
@@ -25,7 +34,13 @@ impl PoolCaches {
     fn hot_cache(&self) -> Option<NonNull<ThreadCache>> {
         match home_cache::get(self.pool_id, self.home_offset) {
             Some(cache) => Some(cache),
-            None => self.threads.current_from_home_slot(),
+            None => {
+                // Out of the straight path, which is the home cache's (a
+                // program linked with vmem); a dlopened library (the Node.js
+                // addon) always comes here, for the cost of a jump.
+                cold();
+                self.threads.current_from_home_slot()
+            }
         }
     }
 
