@@ -16,8 +16,12 @@ use crate::barrier;
 use crate::front::FrontCache;
 
 /// What one thread keeps for one pool. The words every call touches come
-/// first, on one cache line (`repr(C)` keeps the order).
-#[repr(C)]
+/// first, on one cache line (`repr(C)` keeps the order), and the cache
+/// starts on a 128-byte boundary (a pair of lines, which x86 prefetches
+/// together), so no other thread's data shares its hot lines: the
+/// 2-thread batch of `npm run bench`, 16 alternating runs, fastest 9.0 →
+/// 8.4 ns per operation, median 11.2 → 10.5.
+#[repr(C, align(128))]
 pub(crate) struct ThreadCache {
     /// Written by the owner only: it is using the cache.
     in_use: AtomicBool,
