@@ -132,7 +132,14 @@ fn capacity_does_not_depend_on_where_the_pool_is_mapped() {
         drop(pool);
         // SAFETY: a new private anonymous mapping, unmapped below.
         let spacer = unsafe {
-            libc::mmap(std::ptr::null_mut(), pages * page, libc::PROT_NONE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0)
+            libc::mmap(
+                std::ptr::null_mut(),
+                pages * page,
+                libc::PROT_NONE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
         };
         assert_ne!(spacer, libc::MAP_FAILED);
         spacers.push((spacer, pages * page));
