@@ -8,6 +8,7 @@ use std::path::Path;
 use memmap2::{MmapOptions, MmapRaw};
 
 use crate::error::{Error, Result};
+use crate::sizeclass::SizeClasses;
 use crate::sys;
 use crate::MIN_POOL;
 
@@ -16,7 +17,7 @@ pub(crate) struct PoolMemory {
     base: *mut u8,
     len: usize,
     /// The mapping, unmapped on drop; `None` for caller memory.
-    _mapping: Option<MmapRaw>,
+    _mapping: Option<Mapping>,
     /// The pool file; its space is re-reserved when discarded pages return.
     file: Option<File>,
     /// Whether never-used memory reads as zero (fresh file space does; a
@@ -34,6 +35,15 @@ pub enum MemoryKind {
     DaxDevice,
     /// Memory the caller mapped ([`Pool::create_in_region`](crate::Pool::create_in_region)).
     Region,
+}
+
+/// What unmaps a pool's memory on drop.
+enum Mapping {
+    /// A pool file, mapped at a multiple of jemalloc's page.
+    File { _map: sys::unix::AlignedMap },
+    /// A device, mapped where the system chose (device DAX aligns its
+    /// mappings itself, and to more than jemalloc's page).
+    Device { _map: MmapRaw },
 }
 
 // SAFETY: the raw base pointer is only an address range; all access to the
@@ -89,7 +99,24 @@ impl PoolMemory {
         sys::unix::reserve(&file, 0, size).map_err(|err| {
             Error::from_io(&err, format_args!("cannot reserve {size} bytes for a pool in {dir_shown}"))
         })?;
-        Self::map_shared(file, size, MemoryKind::File, format_args!("the pool file in {dir_shown}"))
+        // jemalloc's pages may be larger than the system's (64 KiB on
+        // aarch64 Linux, whose kernels mostly use 4 KiB): at an address that
+        // is not a multiple of them, the pieces before the first and after
+        // the last of them would be lost, and a pool's capacity would depend
+        // on where it is mapped (a 14 MiB pool held 13 blocks of 1 MiB or
+        // 14).
+        let jemalloc_page = 1 << SizeClasses::get().page_shift();
+        let mapping = sys::unix::AlignedMap::new(&file, size, jemalloc_page)
+            .map_err(|err| Error::from_io(&err, format_args!("cannot map the pool file in {dir_shown}")))?;
+        Ok(PoolMemory {
+            base: mapping.addr(),
+            len: size,
+            _mapping: Some(Mapping::File { _map: mapping }),
+            file: Some(file),
+            // Fresh file space reads as zero.
+            fresh_is_zero: true,
+            kind: MemoryKind::File,
+        })
     }
 
     /// Maps a whole device-DAX device.
@@ -105,12 +132,12 @@ impl PoolMemory {
         if size < MIN_POOL {
             return Err(Error::new(libc::EINVAL, format!("device size {size} smaller than {MIN_POOL}")));
         }
-        Self::map_shared(file, size, MemoryKind::DaxDevice, shown)
+        Self::map_device(file, size, shown)
     }
 
-    /// Maps `size` bytes of `file` shared read-write as a pool's memory;
-    /// `what` names the file in the error message.
-    fn map_shared(file: File, size: usize, kind: MemoryKind, what: impl std::fmt::Display) -> Result<Self> {
+    /// Maps all `size` bytes of device `file` shared read-write as a pool's
+    /// memory; `what` names it in the error message.
+    fn map_device(file: File, size: usize, what: impl std::fmt::Display) -> Result<Self> {
         let mapping = MmapOptions::new()
             .len(size)
             .map_raw(&file)
@@ -118,11 +145,11 @@ impl PoolMemory {
         Ok(PoolMemory {
             base: mapping.as_mut_ptr(),
             len: size,
-            _mapping: Some(mapping),
+            _mapping: Some(Mapping::Device { _map: mapping }),
             file: Some(file),
-            // Fresh file space reads as zero; a device holds what it held.
-            fresh_is_zero: kind == MemoryKind::File,
-            kind,
+            // A device holds what it held.
+            fresh_is_zero: false,
+            kind: MemoryKind::DaxDevice,
         })
     }
 

@@ -355,8 +355,10 @@ fn a_fill_takes_back_what_idle_threads_cache_and_they_go_on() {
             })
             .collect();
         cached.wait();
-        assert_eq!(fill(pool, MIB), fresh, "1 MiB fill next to six idle threads with full caches");
+        // Checked once the threads are let go: a failure must not hang them.
+        let refill = fill(pool, MIB);
         filled.wait();
+        assert_eq!(refill, fresh, "1 MiB fill next to six idle threads with full caches");
         join_all(threads);
     });
     assert_as_new(&pool, fresh);

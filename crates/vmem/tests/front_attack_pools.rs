@@ -57,9 +57,10 @@ fn churn(pools: &[Arc<Pool>], mut seed: u64, steps: usize) {
 }
 
 /// A pool as good as new: consistent, nothing allocated, and a 1 MiB fill
-/// that gets at least the `fresh` blocks a new pool gets. (With jemalloc's
-/// 64 KiB pages, an arm64 build, a new 16 MiB pool gets 15 and one after
-/// this churn 16.)
+/// that gets at least the `fresh` blocks a new pool gets. (Once, with
+/// jemalloc's 64 KiB pages on arm64, a new 16 MiB pool got 15 and one after
+/// this churn 16: pools were mapped at 4 KiB boundaries, and the capacity
+/// depended on the address. They are mapped at jemalloc's pages now.)
 fn assert_as_new(pool: &Pool, fresh: usize) {
     assert_eq!(pool.check(), Ok(true));
     assert_eq!(pool.stats().allocated, 0, "{:?}", pool.stats());

@@ -1,5 +1,5 @@
 //! What every Unix offers: a temporary file made by name and unlinked at once,
-//! space reservation, the page size.
+//! space reservation, the page size, a file mapped at an aligned address.
 
 use std::ffi::{CString, OsStr};
 use std::fs::File;
@@ -7,6 +7,7 @@ use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::io::{AsRawFd, FromRawFd};
 use std::path::Path;
+use std::ptr;
 
 /// The system page size.
 pub(crate) fn page_size() -> usize {
@@ -97,6 +98,82 @@ pub(crate) fn reserve(file: &File, offset: usize, len: usize) -> io::Result<()> 
             file.set_len(end)?;
         }
         Ok(())
+    }
+}
+
+/// A file mapped shared read-write at an address that is a multiple of a
+/// chosen alignment, larger than the system's page if need be; unmapped on
+/// drop.
+///
+/// `mmap` places a mapping at a multiple of the system's page only. So
+/// address space for the mapping and one alignment's worth of slack is
+/// reserved first (inaccessible: no memory, no commit charge), and the file
+/// is mapped over the first aligned part of it. The slack on either side
+/// stays reserved and is unmapped with the mapping, so nothing else can be
+/// mapped in it meanwhile.
+pub(crate) struct AlignedMap {
+    /// The whole reservation, the mapping included.
+    reserved: *mut libc::c_void,
+    reserved_len: usize,
+    /// Where the file is mapped.
+    addr: *mut u8,
+}
+
+// SAFETY: an address range this value alone unmaps; which thread drops it
+// does not matter.
+unsafe impl Send for AlignedMap {}
+// SAFETY: as above; `&self` only reads the address.
+unsafe impl Sync for AlignedMap {}
+
+impl AlignedMap {
+    /// Maps the first `len` bytes of `file` at a multiple of `align` (a
+    /// power of two; the system's page when smaller).
+    pub(crate) fn new(file: &File, len: usize, align: usize) -> io::Result<Self> {
+        let page = page_size();
+        let slack = align.max(page) - page;
+        let reserved_len = len.checked_add(slack).ok_or_else(|| io::Error::from_raw_os_error(libc::ENOMEM))?;
+        // SAFETY: a new private anonymous mapping where the system finds
+        // room; it replaces nothing.
+        let reserved = unsafe {
+            libc::mmap(ptr::null_mut(), reserved_len, libc::PROT_NONE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0)
+        };
+        if reserved == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        // From here on, dropping `map` unmaps the reservation.
+        let mut map = AlignedMap { reserved, reserved_len, addr: reserved.cast() };
+        let offset = (reserved as usize).next_multiple_of(align.max(page)) - reserved as usize;
+        // SAFETY: `offset <= slack`, so `[reserved + offset, + len)` lies
+        // inside our own reservation, which MAP_FIXED replaces there and
+        // which nothing else uses; the file is ours and open read-write.
+        let addr = unsafe {
+            libc::mmap(
+                reserved.cast::<u8>().add(offset).cast(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED | libc::MAP_FIXED,
+                file.as_raw_fd(),
+                0,
+            )
+        };
+        if addr == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        map.addr = addr.cast();
+        Ok(map)
+    }
+
+    /// Where the file is mapped.
+    pub(crate) fn addr(&self) -> *mut u8 {
+        self.addr
+    }
+}
+
+impl Drop for AlignedMap {
+    fn drop(&mut self) {
+        // SAFETY: the reservation made in `new`, the mapping inside it, both
+        // ours alone; the pool that used the memory is gone.
+        unsafe { libc::munmap(self.reserved, self.reserved_len) };
     }
 }
 
