@@ -22,7 +22,7 @@ use vmem_jemalloc_sys as jemalloc;
 use crate::arena;
 use crate::ctl;
 use crate::error::{Error, Result};
-use crate::front::BIN_MAX_OBJECTS;
+use crate::front::{BIN_MAX_OBJECTS, CACHED_REFILL};
 use crate::log::Level;
 use crate::pagemap::PageMap;
 use crate::sizeclass::{SizeClasses, SmallBins, NO_BIN};
@@ -190,7 +190,12 @@ impl PoolCaches {
         // While another allocation waits for room, one object, straight from
         // the arena: no cache takes a batch of the room being made.
         let (flags, batch) = match self.room.pressed() {
-            false => (cache.flags(), cache.front().batch(bin)),
+            false => match cache.front().next_refill(bin) {
+                // A class this thread has barely used: a few objects, and
+                // none for jemalloc's cache (see `front::CACHED_REFILL`).
+                few if few < CACHED_REFILL.min(cache.front().batch(bin)) => (self.threads.uncached_flags(), few),
+                many => (cache.flags(), many),
+            },
             true => (self.threads.uncached_flags(), 1),
         };
         let first = self.jemalloc_alloc(cache.cache(), size, flags, bin);

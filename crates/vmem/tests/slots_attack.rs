@@ -224,21 +224,16 @@ fn pools_dropped_while_threads_hold_their_slots() {
 /// allocations that need room take turns (`tcache/room.rs`): 12 runs of 12
 /// pass.
 ///
-/// Known, not fixed: with jemalloc's 64 KiB pages (aarch64 Linux; also an
-/// x86-64 build with `VMEM_JEMALLOC_WITH_LG_PAGE=16`, which reproduces it
-/// natively) it fails most runs, 0.1–0.5 MiB allocated and 11–14 MiB in
-/// slabs. Each of the 150 threads' first refill of a class takes half a
-/// front-cache bin, and jemalloc's thread cache behind it half of its own,
-/// so at the peak every 64 KiB slab of the 14 MiB pool (224 of them) holds
-/// some thread's objects; the blocks that stay live then pin them all.
-/// With both refills small (4 objects, `tcache_nslots_small_max:8`) it
-/// passed 4 runs of 4. The fix (refills that start small and grow) is
-/// left for its own change.
+/// With jemalloc's 64 KiB pages (aarch64 Linux; an x86-64 build with
+/// `VMEM_JEMALLOC_WITH_LG_PAGE=16` reproduces it natively) it then still
+/// failed most runs, 0.1–0.5 MiB allocated and 11–14 MiB in slabs: each of
+/// the 150 threads' first refill of a class took half a front-cache bin,
+/// and jemalloc's thread cache behind it half of its own, so at the peak
+/// every 64 KiB slab of the pool (224 of them) held some thread's objects,
+/// and the blocks that stayed live pinned them all (0 runs of 5 passed).
+/// Refills now start at 4 objects and double, the first ones past
+/// jemalloc's cache (`front::FIRST_REFILL`): 6 runs of 6 pass.
 #[test]
-#[cfg_attr(
-    target_arch = "aarch64",
-    ignore = "known: with 64 KiB pages, refills at the peak spread objects over every slab of the smallest pool"
-)]
 fn pools_dropped_while_threads_hold_their_slots_smallest_pools() {
     for _ in 0..3 {
         drop_pools_under_threads(MIN_POOL);
