@@ -42,7 +42,17 @@ const FIRST_REFILL: u16 = 4;
 /// is smaller) come straight from the arena, past jemalloc's thread cache,
 /// which would otherwise fetch half of its own bin for a class the thread
 /// has barely used.
-pub(crate) const CACHED_REFILL: usize = 32;
+const CACHED_REFILL: usize = 32;
+
+/// A refill's size and where it comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Refill {
+    /// How many objects to fetch.
+    pub(crate) objects: usize,
+    /// Whether through jemalloc's thread cache (a class the thread uses
+    /// much), or straight from the arena.
+    pub(crate) cached: bool,
+}
 
 /// The bytes of large blocks one thread may keep for one pool: a sixteenth
 /// of the pool, at most this. A thread whose working set is a few hundred
@@ -258,15 +268,16 @@ impl FrontCache {
         true
     }
 
-    /// How many objects to fetch from jemalloc now that `bin` ran dry: a
-    /// few at first, twice as many each time after, up to
-    /// [`batch`](Self::batch).
-    pub(crate) fn next_refill(&mut self, bin: u8) -> usize {
+    /// What to fetch from jemalloc now that `bin` ran dry: a few objects
+    /// at first, twice as many each time after, up to
+    /// [`batch`](Self::batch); through jemalloc's cache once that many are
+    /// `CACHED_REFILL` or the whole batch.
+    pub(crate) fn next_refill(&mut self, bin: u8) -> Refill {
         let bin_index = bin as usize & (MAX_BINS - 1);
         let full = self.batch(bin);
-        let refill = usize::from(self.refills[bin_index]).min(full);
-        self.refills[bin_index] = u16::try_from(refill * 2).unwrap_or(u16::MAX);
-        refill
+        let objects = usize::from(self.refills[bin_index]).min(full);
+        self.refills[bin_index] = u16::try_from(objects * 2).unwrap_or(u16::MAX);
+        Refill { objects, cached: objects >= CACHED_REFILL.min(full) }
     }
 
     /// How many objects to give back to jemalloc when `bin` is full, and

@@ -108,15 +108,7 @@ impl PoolMemory {
         let jemalloc_page = 1 << SizeClasses::get().page_shift();
         let mapping = sys::unix::AlignedMap::new(&file, size, jemalloc_page)
             .map_err(|err| Error::from_io(&err, format_args!("cannot map the pool file in {dir_shown}")))?;
-        Ok(PoolMemory {
-            base: mapping.addr(),
-            len: size,
-            _mapping: Some(Mapping::File { _map: mapping }),
-            file: Some(file),
-            // Fresh file space reads as zero.
-            fresh_is_zero: true,
-            kind: MemoryKind::File,
-        })
+        Ok(Self::over_mapping(mapping.addr(), size, Mapping::File { _map: mapping }, file, MemoryKind::File))
     }
 
     /// Maps a whole device-DAX device.
@@ -142,15 +134,26 @@ impl PoolMemory {
             .len(size)
             .map_raw(&file)
             .map_err(|err| Error::from_io(&err, format_args!("cannot map {what}")))?;
-        Ok(PoolMemory {
-            base: mapping.as_mut_ptr(),
+        Ok(Self::over_mapping(
+            mapping.as_mut_ptr(),
+            size,
+            Mapping::Device { _map: mapping },
+            file,
+            MemoryKind::DaxDevice,
+        ))
+    }
+
+    /// A pool's memory over `mapping` of `file`, `size` bytes at `base`.
+    fn over_mapping(base: *mut u8, size: usize, mapping: Mapping, file: File, kind: MemoryKind) -> Self {
+        PoolMemory {
+            base,
             len: size,
-            _mapping: Some(Mapping::Device { _map: mapping }),
+            _mapping: Some(mapping),
             file: Some(file),
-            // A device holds what it held.
-            fresh_is_zero: false,
-            kind: MemoryKind::DaxDevice,
-        })
+            // Fresh file space reads as zero; a device holds what it held.
+            fresh_is_zero: kind == MemoryKind::File,
+            kind,
+        }
     }
 
     /// Uses `size` bytes at `addr`, which the caller mapped and keeps mapped.

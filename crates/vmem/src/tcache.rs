@@ -22,7 +22,7 @@ use vmem_jemalloc_sys as jemalloc;
 use crate::arena;
 use crate::ctl;
 use crate::error::{Error, Result};
-use crate::front::{BIN_MAX_OBJECTS, CACHED_REFILL};
+use crate::front::{Refill, BIN_MAX_OBJECTS};
 use crate::log::Level;
 use crate::pagemap::PageMap;
 use crate::sizeclass::{SizeClasses, SmallBins, NO_BIN};
@@ -191,10 +191,10 @@ impl PoolCaches {
         // the arena: no cache takes a batch of the room being made.
         let (flags, batch) = match self.room.pressed() {
             false => match cache.front().next_refill(bin) {
-                // A class this thread has barely used: a few objects, and
-                // none for jemalloc's cache (see `front::CACHED_REFILL`).
-                few if few < CACHED_REFILL.min(cache.front().batch(bin)) => (self.threads.uncached_flags(), few),
-                many => (cache.flags(), many),
+                Refill { objects, cached: true } => (cache.flags(), objects),
+                // A class this thread has barely used: none for jemalloc's
+                // cache either.
+                Refill { objects, cached: false } => (self.threads.uncached_flags(), objects),
             },
             true => (self.threads.uncached_flags(), 1),
         };

@@ -151,17 +151,19 @@ fn refills_start_small_double_and_start_small_again_once_emptied() {
     let bin = classes.bin_of(64);
     let full = cache.batch(bin);
     let first = usize::from(FIRST_REFILL);
-    let refills: Vec<_> = (0..8).map(|_| cache.next_refill(bin)).collect();
+    let refills: Vec<_> = (0..8).map(|_| cache.next_refill(bin).objects).collect();
     assert_eq!(&refills[..3], [first, 2 * first, 4 * first]);
     assert!(refills.windows(2).all(|pair| pair[1] == (pair[0] * 2).min(full)), "{refills:?}");
     assert_eq!(refills.last(), Some(&full));
     // Another bin is untouched; an emptied cache starts over.
-    assert_eq!(cache.next_refill(classes.bin_of(512)), first);
+    assert_eq!(cache.next_refill(classes.bin_of(512)), Refill { objects: first, cached: false });
     cache.take_all();
-    assert_eq!(cache.next_refill(bin), first);
+    assert_eq!(cache.next_refill(bin).objects, first);
     // A large bin's refill is one block, whatever came before.
     let large = (0..classes.count() as u8).find(|&bin| classes.is_large(bin));
     if let Some(large) = large {
-        assert_eq!((0..3).map(|_| cache.next_refill(large)).collect::<Vec<_>>(), [1, 1, 1]);
+        // (Cached: one block is the whole batch.)
+        let refill = Refill { objects: 1, cached: true };
+        assert_eq!((0..3).map(|_| cache.next_refill(large)).collect::<Vec<_>>(), [refill; 3]);
     }
 }
