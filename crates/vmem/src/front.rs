@@ -68,11 +68,14 @@ const LARGE_BUDGET_MAX: usize = 16 << 20;
 ///
 /// Two choices keep the hot path short, both measured on 64 B pairs:
 ///
-/// - The top object of each bin is kept apart from the rest. A pop's result
-///   is then one load of the word the last free stored, not a load of the
-///   length followed by a load at an address computed from it. In a
+/// - The top object of each bin is also kept apart from the rest. A pop's
+///   result is then one load of the word the last free stored, not a load
+///   of the length followed by a load at an address computed from it. In a
 ///   malloc/free pair each operation waits for the other's stores, so that
-///   second dependent load was on the critical path of every pair.
+///   second dependent load was on the critical path of every pair. A push
+///   writes the object to both places and reads neither: the old top stays
+///   where it is, and no word goes back and forth between a pair's two
+///   halves (64 B pair 0.97×, 4 KiB 0.99×, 20 alternating runs, twice).
 /// - The fields are arrays indexed by bin (not an array of bin structs), so
 ///   each access is one instruction with a scaled index. This pays for the
 ///   extra load and store that moving the top costs.
@@ -90,11 +93,12 @@ pub(crate) struct FrontCache {
     /// bin's is its room; a large bin's is what it has reserved of the
     /// budget.
     caps: [usize; MAX_BINS],
-    /// Each bin's objects under its top: the `k`-th from the bottom is at
-    /// `below[bin] + k` for `1 <= k < len`, and `below[bin] + 0` is a spare
-    /// that an empty bin's push writes and an emptying pop reads, so neither
-    /// needs a branch. Each points at `room + 1` words of `storage`.
-    below: [*mut NonNull<u8>; MAX_BINS],
+    /// Each bin's objects, bottom first: the `k`-th from the bottom is at
+    /// `stacks[bin] + k` for `1 <= k <= len` (the top too, which `tops`
+    /// repeats), and `stacks[bin] + 0` is a spare that an emptying pop reads
+    /// as the next top, so it needs no branch. Each points at `room + 1`
+    /// words of `storage`.
+    stacks: [*mut NonNull<u8>; MAX_BINS],
     /// The most objects each bin can hold.
     rooms: [usize; MAX_BINS],
     /// The size of one object of each large class; 0 for a small class.
@@ -105,7 +109,7 @@ pub(crate) struct FrontCache {
     /// at most `large_budget`; the bytes they cache are at most this.
     large_reserved: usize,
     large_budget: usize,
-    /// The words every `below` points into, owned here (from
+    /// The words every `stacks` entry points into, owned here (from
     /// `Box::into_raw`, freed on drop).
     storage: NonNull<[NonNull<u8>]>,
 }
@@ -131,10 +135,10 @@ impl FrontCache {
         }
         let words = rooms.iter().map(|room| room + 1).sum();
         let storage = NonNull::from(Box::leak(vec![NonNull::dangling(); words].into_boxed_slice()));
-        let mut below = [std::ptr::null_mut(); MAX_BINS];
+        let mut stacks = [std::ptr::null_mut(); MAX_BINS];
         let mut next = storage.as_ptr().cast::<NonNull<u8>>();
-        for (below, room) in below.iter_mut().zip(rooms) {
-            *below = next;
+        for (stack, room) in stacks.iter_mut().zip(rooms) {
+            *stack = next;
             // SAFETY: the rooms' words plus one each add up to the storage's
             // length, so this stays inside it or one past its end.
             next = unsafe { next.add(room + 1) };
@@ -143,7 +147,7 @@ impl FrontCache {
             tops: [NonNull::dangling(); MAX_BINS],
             lens: [0; MAX_BINS],
             caps,
-            below,
+            stacks,
             rooms,
             large_sizes,
             refills: [FIRST_REFILL; MAX_BINS],
@@ -184,13 +188,18 @@ impl FrontCache {
     #[inline(always)]
     unsafe fn pop_at(&mut self, bin: usize) -> Option<NonNull<u8>> {
         // SAFETY: every array has MAX_BINS entries (caller's contract).
-        let (len, top, below) = unsafe {
-            (self.lens.get_unchecked_mut(bin), self.tops.get_unchecked_mut(bin), *self.below.get_unchecked(bin))
+        let (len, top, stack) = unsafe {
+            (self.lens.get_unchecked_mut(bin), self.tops.get_unchecked_mut(bin), *self.stacks.get_unchecked(bin))
         };
-        *len = len.checked_sub(1)?;
+        let Some(new_len) = len.checked_sub(1) else {
+            // Laid out past the return: a hit's path has no taken jump.
+            crate::hint::cold();
+            return None;
+        };
+        *len = new_len;
         let object = *top;
         // SAFETY: `len < cap <= room`, and the bin has `room + 1` words.
-        *top = unsafe { *below.add(*len) };
+        *top = unsafe { *stack.add(*len) };
         Some(object)
     }
 
@@ -221,21 +230,21 @@ impl FrontCache {
     #[inline(always)]
     unsafe fn push_at(&mut self, bin: usize, ptr: NonNull<u8>) -> bool {
         // SAFETY: every array has MAX_BINS entries (caller's contract).
-        let (len, cap, top, below) = unsafe {
+        let (len, cap, top, stack) = unsafe {
             (
                 self.lens.get_unchecked_mut(bin),
                 *self.caps.get_unchecked(bin),
                 self.tops.get_unchecked_mut(bin),
-                *self.below.get_unchecked(bin),
+                *self.stacks.get_unchecked(bin),
             )
         };
         if *len >= cap {
             return false;
         }
-        // SAFETY: `len < cap <= room`, and the bin has `room + 1` words.
-        unsafe { *below.add(*len) = *top };
-        *top = ptr;
         *len += 1;
+        // SAFETY: `len <= cap <= room`, and the bin has `room + 1` words.
+        unsafe { *stack.add(*len) = ptr };
+        *top = ptr;
         true
     }
 
@@ -295,17 +304,12 @@ impl FrontCache {
         }
     }
 
-    /// The whole stack of `bin` as one slice, bottom first (the top is
-    /// written under its place, `below + len`, a word the bin has as
-    /// `len <= room`).
+    /// The whole stack of `bin` as one slice, bottom first.
     fn stack(&mut self, bin: usize) -> &mut [NonNull<u8>] {
         let len = self.lens[bin];
         // SAFETY: the bin's `room + 1` words are its own, inside `storage`,
         // which `&mut self` borrows for the slice's life; `len <= room`.
-        unsafe {
-            *self.below[bin].add(len) = self.tops[bin];
-            std::slice::from_raw_parts_mut(self.below[bin].add(1), len)
-        }
+        unsafe { std::slice::from_raw_parts_mut(self.stacks[bin].add(1), len) }
     }
 
     /// Moves up to `out.len()` of the least recently freed objects of `bin`
@@ -319,7 +323,7 @@ impl FrontCache {
         stack.copy_within(count..len, 0);
         self.lens[bin] = len - count;
         // SAFETY: `len - count <= room`: one of the bin's words.
-        self.tops[bin] = unsafe { *self.below[bin].add(len - count) };
+        self.tops[bin] = unsafe { *self.stacks[bin].add(len - count) };
         count
     }
 

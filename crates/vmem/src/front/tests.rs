@@ -79,7 +79,7 @@ fn large_bins_share_a_byte_budget() {
     assert!(tiny.push_or_grow(kib64, fake(0)));
 }
 
-/// The split of each stack into a top and the words below it, checked
+/// Each stack, with its top repeated apart from it, checked
 /// against a plain vector per bin over random pushes, pops, spills and
 /// flushes, on every bin (those past the classes too: a write past a
 /// bin's words would show in its neighbour), in long phases of mostly
