@@ -19,6 +19,7 @@ mod home_cache;
 pub mod log;
 mod mapping;
 mod pagemap;
+mod placement;
 mod pool;
 mod registry;
 mod shares;

@@ -8,6 +8,7 @@ use std::path::Path;
 use memmap2::{MmapOptions, MmapRaw};
 
 use crate::error::{Error, Result};
+use crate::placement;
 use crate::sizeclass::SizeClasses;
 use crate::sys;
 use crate::MIN_POOL;
@@ -104,9 +105,11 @@ impl PoolMemory {
         // is not a multiple of them, the pieces before the first and after
         // the last of them would be lost, and a pool's capacity would depend
         // on where it is mapped (a 14 MiB pool held 13 blocks of 1 MiB or
-        // 14).
+        // 14). Large blocks are placed at their natural alignment, up to
+        // placement::ALIGN_MAX, on a grid that should start with the pool.
         let jemalloc_page = 1 << SizeClasses::get().page_shift();
-        let mapping = sys::unix::AlignedMap::new(&file, size, jemalloc_page)
+        let align = placement::ALIGN_MAX.max(jemalloc_page);
+        let mapping = sys::unix::AlignedMap::new(&file, size, align)
             .map_err(|err| Error::from_io(&err, format_args!("cannot map the pool file in {dir_shown}")))?;
         Ok(Self::over_mapping(mapping.addr(), size, Mapping::File { _map: mapping }, file, MemoryKind::File))
     }

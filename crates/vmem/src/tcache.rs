@@ -25,6 +25,7 @@ use crate::error::{Error, Result};
 use crate::front::{Refill, BIN_MAX_OBJECTS};
 use crate::log::Level;
 use crate::pagemap::PageMap;
+use crate::placement;
 use crate::sizeclass::{SizeClasses, SmallBins, NO_BIN};
 use crate::space::FreeSpace;
 use crate::thread_cache::ThreadCache;
@@ -217,9 +218,14 @@ impl PoolCaches {
     /// `cache` (entered by the caller).
     #[inline]
     fn jemalloc_alloc(&self, cache: Option<NonNull<ThreadCache>>, size: usize, flags: i32, page_entry: u8) -> *mut u8 {
+        let usable = match page_entry {
+            // SAFETY: nallocx only computes (a size class, no lookup).
+            NO_BIN => unsafe { jemalloc::nallocx(size, flags) },
+            bin => self.classes.size_of(bin),
+        };
         // SAFETY: size is non-zero and the flags name this pool's arena (and
         // this thread's cache for it, entered by the caller).
-        let ptr: *mut u8 = unsafe { jemalloc::mallocx(size, flags).cast() };
+        let ptr: *mut u8 = unsafe { jemalloc::mallocx(size, placement::placed(flags, usable)).cast() };
         if ptr.is_null() {
             return ptr;
         }
@@ -227,11 +233,6 @@ impl PoolCaches {
             return self.not_in_pool(ptr);
         }
         self.pages.set(ptr, page_entry);
-        let usable = match page_entry {
-            // SAFETY: nallocx only computes (a size class, no lookup).
-            NO_BIN => unsafe { jemalloc::nallocx(size, flags) },
-            bin => self.classes.size_of(bin),
-        };
         self.threads.count_live(cache, usable as isize);
         ptr
     }
@@ -337,7 +338,8 @@ impl PoolCaches {
         let before = unsafe { self.usable_size(ptr) };
         // SAFETY: as above; the flags name its arena and this thread's
         // (entered) cache.
-        let moved: *mut u8 = unsafe { jemalloc::rallocx(ptr.cast(), size, flags | extra_flags).cast() };
+        let flags = placement::placed(flags | extra_flags, self.classes.usable_size(size));
+        let moved: *mut u8 = unsafe { jemalloc::rallocx(ptr.cast(), size, flags).cast() };
         if !moved.is_null() {
             self.pages.set(moved, NO_BIN);
             // SAFETY: a live object jemalloc just handed out.

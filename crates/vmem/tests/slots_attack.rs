@@ -126,21 +126,17 @@ fn crowds_larger_than_the_slots_trade_blocks_and_leave_the_pool_as_new() {
     eprintln!("{reused} of {CROWD} thread ids of the second crowd were the first's");
     assert_eq!(pool.check(), Ok(true));
     assert_eq!(pool.stats().allocated, start, "blocks left allocated after every thread exited");
-    // Without the purge, the refill lands among the extents the churn left
-    // dirty (see the ignored test below).
-    pool.purge();
     assert_eq!(refill_1mib(&pool), fresh, "1 MiB blocks of a used pool against a fresh one");
 }
 
 /// Found here, not a matter of the thread slots (4 threads do it too):
 /// after churn, with every block freed and every thread gone, a refill with
 /// blocks under 1/64 of the pool (which `consolidate_before` leaves alone)
-/// reuses the dirty extents the churn left, splits them, and strands the
-/// remainders between the new blocks: 239-250 of 256 1 MiB blocks in a
-/// 256 MiB pool, where `purge()` first gives all 256. Ignored until the
-/// placement is decided.
+/// reused the extents jemalloc kept from the churn wherever they started,
+/// and stranded the pieces between the new blocks: 239-251 of 256 1 MiB
+/// blocks in a 256 MiB pool, where `purge()` first gave all 256. Large
+/// blocks are now placed at their natural alignment (`placement.rs`).
 #[test]
-#[ignore = "known: a refill after churn, without purge, gets fewer 1 MiB blocks than a fresh pool"]
 fn refill_after_churn_without_purge_gets_what_a_fresh_pool_gets() {
     const POOL: usize = 256 << 20;
     let fresh = refill_1mib(&Pool::create(SHM, POOL).unwrap());

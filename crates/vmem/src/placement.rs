@@ -1,0 +1,66 @@
+//! Where in the pool a large block goes: at a multiple of the largest power
+//! of two that divides its size class, up to [`ALIGN_MAX`].
+//!
+//! jemalloc keeps the extents of freed blocks for reuse (for its decay time)
+//! and carves new blocks out of them wherever they happen to start. After
+//! churn of mixed sizes those kept extents lay side by side at arbitrary
+//! offsets, and a pool refilled with 1 MiB blocks right away placed some
+//! blocks among them: the gaps left between blocks were not whole blocks,
+//! and the refill got 239–251 of the 256 blocks a fresh 256 MiB pool holds,
+//! until the decay or `purge()`. Placed at their natural alignment, blocks of
+//! one size lie on one grid wherever they come from, so what lies between
+//! them is whole grid steps, which merge again once freed: the same refill
+//! gets all 256 (`slots_attack.rs`). The pool's mapping starts at a multiple
+//! of [`ALIGN_MAX`], so the grid starts with the pool.
+
+/// The largest alignment a block is placed at for its size: a huge page on
+/// x86-64 and the grid step of blocks of 2 MiB and more.
+pub(crate) const ALIGN_MAX: usize = 2 << 20;
+
+/// Blocks below this size are placed where jemalloc puts them: their natural
+/// alignment is a few pages at most, and their extents are the slabs and
+/// small large blocks that churn the most.
+const ALIGN_FROM: usize = 64 << 10;
+
+/// The `lg_align` field of `mallocx` flags (`MALLOCX_LG_ALIGN_MASK`).
+const LG_ALIGN_MASK: i32 = 0x3f;
+
+/// `flags`, `mallocx` flags for a block whose usable size (its class) is
+/// `class_size`, with the block's alignment raised to its natural one (an
+/// alignment the flags ask for already stays when larger).
+#[inline]
+pub(crate) fn placed(flags: i32, class_size: usize) -> i32 {
+    if class_size < ALIGN_FROM {
+        return flags;
+    }
+    let natural = class_size.trailing_zeros().min(ALIGN_MAX.trailing_zeros()) as i32;
+    let asked = flags & LG_ALIGN_MASK;
+    (flags & !LG_ALIGN_MASK) | asked.max(natural)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ctl;
+
+    #[test]
+    fn large_blocks_get_their_natural_alignment_up_to_the_maximum() {
+        let lg = |flags: i32| flags & LG_ALIGN_MASK;
+        assert_eq!(placed(0, 64), 0);
+        assert_eq!(placed(0, 48 << 10), 0);
+        assert_eq!(lg(placed(0, 64 << 10)), 16);
+        assert_eq!(lg(placed(0, 80 << 10)), 14);
+        assert_eq!(lg(placed(0, 1 << 20)), 20);
+        assert_eq!(lg(placed(0, 5 << 18)), 18);
+        assert_eq!(lg(placed(0, 3 << 20)), 20);
+        assert_eq!(lg(placed(0, 64 << 20)), 21);
+        // Past the largest class (nallocx gives 0): left alone, it fails
+        // anyway.
+        assert_eq!(placed(0, 0), 0);
+        // Other flags stay; a larger alignment asked for stays.
+        let arena = ctl::mallocx_arena(3);
+        assert_eq!(placed(arena, 1 << 20), arena | 20);
+        assert_eq!(placed(arena | ctl::mallocx_lg_align(25), 1 << 20), arena | 25);
+        assert_eq!(placed(arena | ctl::mallocx_lg_align(4), 1 << 20), arena | 20);
+    }
+}
