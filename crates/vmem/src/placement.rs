@@ -10,8 +10,10 @@
 //! until the decay or `purge()`. Placed at their natural alignment, blocks of
 //! one size lie on one grid wherever they come from, so what lies between
 //! them is whole grid steps, which merge again once freed: the same refill
-//! gets all 256 (`slots_attack.rs`). The pool's mapping starts at a multiple
-//! of [`ALIGN_MAX`], so the grid starts with the pool.
+//! gets all 256 (`slots_attack.rs`). A pool file is mapped at a multiple of
+//! [`ALIGN_MAX`], so the grid starts with the pool; in a pool whose memory
+//! starts less aligned (a region the caller gave), blocks are aligned at
+//! most as much as its start, so a fresh pool's capacity never shrinks.
 
 /// The largest alignment a block is placed at for its size: a huge page on
 /// x86-64 and the grid step of blocks of 2 MiB and more.
@@ -25,17 +27,32 @@ const ALIGN_FROM: usize = 64 << 10;
 /// The `lg_align` field of `mallocx` flags (`MALLOCX_LG_ALIGN_MASK`).
 const LG_ALIGN_MASK: i32 = 0x3f;
 
-/// `flags`, `mallocx` flags for a block whose usable size (its class) is
-/// `class_size`, with the block's alignment raised to its natural one (an
-/// alignment the flags ask for already stays when larger).
-#[inline]
-pub(crate) fn placed(flags: i32, class_size: usize) -> i32 {
-    if class_size < ALIGN_FROM {
-        return flags;
+/// How the large blocks of one pool are placed.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Placement {
+    /// log2 of the largest alignment a block gets for its size.
+    lg_align_max: u32,
+}
+
+impl Placement {
+    /// The placement in a pool whose memory starts at `base`: aligned at
+    /// most as much as `base` is, and at most [`ALIGN_MAX`].
+    pub(crate) fn for_base(base: usize) -> Self {
+        Placement { lg_align_max: base.trailing_zeros().min(ALIGN_MAX.trailing_zeros()) }
     }
-    let natural = class_size.trailing_zeros().min(ALIGN_MAX.trailing_zeros()) as i32;
-    let asked = flags & LG_ALIGN_MASK;
-    (flags & !LG_ALIGN_MASK) | asked.max(natural)
+
+    /// `flags`, `mallocx` flags for a block whose usable size (its class) is
+    /// `class_size`, with the block's alignment raised to its natural one
+    /// (an alignment the flags ask for already stays when larger).
+    #[inline]
+    pub(crate) fn flags(self, flags: i32, class_size: usize) -> i32 {
+        if class_size < ALIGN_FROM {
+            return flags;
+        }
+        let natural = class_size.trailing_zeros().min(self.lg_align_max) as i32;
+        let asked = flags & LG_ALIGN_MASK;
+        (flags & !LG_ALIGN_MASK) | asked.max(natural)
+    }
 }
 
 #[cfg(test)]
@@ -45,6 +62,8 @@ mod tests {
 
     #[test]
     fn large_blocks_get_their_natural_alignment_up_to_the_maximum() {
+        let placement = Placement::for_base(256 << 20);
+        let placed = |flags, class_size| placement.flags(flags, class_size);
         let lg = |flags: i32| flags & LG_ALIGN_MASK;
         assert_eq!(placed(0, 64), 0);
         assert_eq!(placed(0, 48 << 10), 0);
@@ -62,5 +81,14 @@ mod tests {
         assert_eq!(placed(arena, 1 << 20), arena | 20);
         assert_eq!(placed(arena | ctl::mallocx_lg_align(25), 1 << 20), arena | 25);
         assert_eq!(placed(arena | ctl::mallocx_lg_align(4), 1 << 20), arena | 20);
+    }
+
+    #[test]
+    fn blocks_are_aligned_at_most_as_much_as_the_pool_starts() {
+        let lg = |placement: Placement, class_size| placement.flags(0, class_size) & LG_ALIGN_MASK;
+        // A region at a 4 KiB boundary: blocks where jemalloc puts them.
+        assert_eq!(lg(Placement::for_base(0x7f00_0000_1000), 1 << 20), 12);
+        assert_eq!(lg(Placement::for_base(0x7f00_0008_0000), 1 << 20), 19);
+        assert_eq!(lg(Placement::for_base(0x7f00_0010_0000), 4 << 20), 20);
     }
 }

@@ -25,7 +25,7 @@ use crate::error::{Error, Result};
 use crate::front::{Refill, BIN_MAX_OBJECTS};
 use crate::log::Level;
 use crate::pagemap::PageMap;
-use crate::placement;
+use crate::placement::Placement;
 use crate::sizeclass::{SizeClasses, SmallBins, NO_BIN};
 use crate::space::FreeSpace;
 use crate::thread_cache::ThreadCache;
@@ -48,6 +48,8 @@ pub(crate) struct PoolCaches {
     /// The small part of `classes`' lookup, read by the hot path.
     small_bins: SmallBins,
     pages: PageMap,
+    /// Where large blocks go in the pool.
+    placement: Placement,
     /// The turns of allocations that need room.
     room: Arc<RoomGate>,
 }
@@ -110,6 +112,7 @@ impl PoolCaches {
             classes,
             small_bins: classes.small_bins(),
             pages,
+            placement: Placement::for_base(base),
             room: Arc::default(),
         })
     }
@@ -225,7 +228,7 @@ impl PoolCaches {
         };
         // SAFETY: size is non-zero and the flags name this pool's arena (and
         // this thread's cache for it, entered by the caller).
-        let ptr: *mut u8 = unsafe { jemalloc::mallocx(size, placement::placed(flags, usable)).cast() };
+        let ptr: *mut u8 = unsafe { jemalloc::mallocx(size, self.placement.flags(flags, usable)).cast() };
         if ptr.is_null() {
             return ptr;
         }
@@ -338,7 +341,7 @@ impl PoolCaches {
         let before = unsafe { self.usable_size(ptr) };
         // SAFETY: as above; the flags name its arena and this thread's
         // (entered) cache.
-        let flags = placement::placed(flags | extra_flags, self.classes.usable_size(size));
+        let flags = self.placement.flags(flags | extra_flags, self.classes.usable_size(size));
         let moved: *mut u8 = unsafe { jemalloc::rallocx(ptr.cast(), size, flags).cast() };
         if !moved.is_null() {
             self.pages.set(moved, NO_BIN);

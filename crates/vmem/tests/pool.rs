@@ -150,6 +150,28 @@ fn capacity_does_not_depend_on_where_the_pool_is_mapped() {
     }
 }
 
+/// Large blocks are placed at their natural alignment, at most as aligned
+/// as the pool's start: a region pool holds as many 1 MiB blocks wherever
+/// the caller's region starts.
+#[test]
+fn a_region_pool_holds_as_many_blocks_wherever_the_region_starts() {
+    const MIB: usize = 1 << 20;
+    let layout = std::alloc::Layout::from_size_align(MIN_POOL + 4 * MIB, 4 * MIB).unwrap();
+    for offset in [4096, 12 << 10, 64 << 10, 512 << 10, MIB, 3 * MIB / 2, 2 * MIB] {
+        // SAFETY: the region outlives the pool, which is dropped first.
+        unsafe {
+            let buffer = std::alloc::alloc(layout);
+            assert!(!buffer.is_null());
+            let pool = Pool::create_in_region(buffer.add(offset), MIN_POOL).unwrap();
+            let blocks: Vec<_> = std::iter::from_fn(|| pool.malloc(MIB).ok()).collect();
+            assert_eq!(blocks.len(), MIN_POOL / MIB, "1 MiB fill of a region pool at {offset:#x} past 4 MiB");
+            blocks.into_iter().for_each(|block| pool.free(block.as_ptr()));
+            drop(pool);
+            std::alloc::dealloc(buffer, layout);
+        }
+    }
+}
+
 #[test]
 fn check_notices_overlapping_live_pools() {
     let layout = std::alloc::Layout::from_size_align(3 * MIN_POOL, 4096).unwrap();
