@@ -21,7 +21,10 @@ pub(crate) const ALIGN_MAX: usize = 2 << 20;
 
 /// Blocks below this size are placed where jemalloc puts them: their natural
 /// alignment is a few pages at most, and their extents are the slabs and
-/// small large blocks that churn the most.
+/// small large blocks that churn the most. Nor are blocks below jemalloc's
+/// smallest large class (256 KiB with 64 KiB pages): asked for at more than
+/// a page of alignment, a slab class is served as a large block of that
+/// class (a 128 KiB block took 256 KiB).
 const ALIGN_FROM: usize = 64 << 10;
 
 /// The `lg_align` field of `mallocx` flags (`MALLOCX_LG_ALIGN_MASK`).
@@ -32,13 +35,20 @@ const LG_ALIGN_MASK: i32 = 0x3f;
 pub(crate) struct Placement {
     /// log2 of the largest alignment a block gets for its size.
     lg_align_max: u32,
+    /// The smallest class placed.
+    align_from: usize,
 }
 
 impl Placement {
     /// The placement in a pool whose memory starts at `base`: aligned at
     /// most as much as `base` is, and at most [`ALIGN_MAX`].
     pub(crate) fn for_base(base: usize) -> Self {
-        Placement { lg_align_max: base.trailing_zeros().min(ALIGN_MAX.trailing_zeros()) }
+        Self::placing_from(base, ALIGN_FROM.max(crate::sizeclass::SizeClasses::get().large_min()))
+    }
+
+    /// The placement in a pool at `base` of classes from `align_from` up.
+    fn placing_from(base: usize, align_from: usize) -> Self {
+        Placement { lg_align_max: base.trailing_zeros().min(ALIGN_MAX.trailing_zeros()), align_from }
     }
 
     /// `flags`, `mallocx` flags for a block whose usable size (its class) is
@@ -46,7 +56,7 @@ impl Placement {
     /// (an alignment the flags ask for already stays when larger).
     #[inline]
     pub(crate) fn flags(self, flags: i32, class_size: usize) -> i32 {
-        if class_size < ALIGN_FROM {
+        if class_size < self.align_from {
             return flags;
         }
         let natural = class_size.trailing_zeros().min(self.lg_align_max) as i32;
@@ -62,7 +72,7 @@ mod tests {
 
     #[test]
     fn large_blocks_get_their_natural_alignment_up_to_the_maximum() {
-        let placement = Placement::for_base(256 << 20);
+        let placement = Placement::placing_from(256 << 20, ALIGN_FROM);
         let placed = |flags, class_size| placement.flags(flags, class_size);
         let lg = |flags: i32| flags & LG_ALIGN_MASK;
         assert_eq!(placed(0, 64), 0);
@@ -90,5 +100,16 @@ mod tests {
         assert_eq!(lg(Placement::for_base(0x7f00_0000_1000), 1 << 20), 12);
         assert_eq!(lg(Placement::for_base(0x7f00_0008_0000), 1 << 20), 19);
         assert_eq!(lg(Placement::for_base(0x7f00_0010_0000), 4 << 20), 20);
+    }
+
+    #[test]
+    fn slab_classes_are_left_where_jemalloc_puts_them() {
+        // jemalloc with 64 KiB pages: classes up to 224 KiB are in slabs.
+        let placement = Placement::placing_from(256 << 20, 256 << 10);
+        assert_eq!(placement.flags(0, 128 << 10), 0);
+        assert_eq!(placement.flags(0, 192 << 10), 0);
+        assert_eq!(placement.flags(0, 256 << 10) & LG_ALIGN_MASK, 18);
+        let large_min = crate::sizeclass::SizeClasses::get().large_min();
+        assert!(large_min.is_power_of_two() && large_min >= 16 << 10);
     }
 }

@@ -50,6 +50,10 @@ pub(crate) struct SizeClasses {
     large_lookup: Box<[u8]>,
     /// jemalloc's page size as a shift: slabs and extents start on pages.
     page_shift: u32,
+    /// jemalloc's smallest large class (four pages): smaller blocks live in
+    /// slabs, and one asked for at more than a page of alignment is served
+    /// as a block of this size instead.
+    large_min: usize,
 }
 
 /// The bins of requests up to [`SMALL_LOOKUP_MAX`] bytes: entry
@@ -100,7 +104,8 @@ impl SizeClasses {
         let bin_for = |size: usize| sizes.iter().position(|&class| class >= size).map_or(NO_BIN, |bin| bin as u8);
         let small_lookup = SmallBins(std::array::from_fn(|step| bin_for(step << LOOKUP_SHIFT)));
         let large_lookup = (0..CACHED_MAX >> page_shift).map(|step| bin_for((step + 1) << page_shift)).collect();
-        SizeClasses { sizes, first_large, small_lookup, large_lookup, page_shift }
+        let large_min = ctl::read("arenas.lextent.0.size").unwrap_or(4 * page);
+        SizeClasses { sizes, first_large, small_lookup, large_lookup, page_shift, large_min }
     }
 
     /// The bin serving requests of `size` bytes; [`NO_BIN`] when no bin
@@ -168,6 +173,11 @@ impl SizeClasses {
     /// jemalloc's page size as a shift.
     pub(crate) fn page_shift(&self) -> u32 {
         self.page_shift
+    }
+
+    /// jemalloc's smallest large class.
+    pub(crate) fn large_min(&self) -> usize {
+        self.large_min
     }
 }
 
