@@ -254,12 +254,11 @@ fn full_pool_around(pool: &Pool, size: usize) -> (NonNull<u8>, Vec<NonNull<u8>>)
 }
 
 /// Shrinking a block never needs room: in a full pool, realloc to a smaller
-/// size succeeds and keeps the contents. Since blocks are placed, a shrink
-/// to a size whose natural alignment the block's address lacks (5 MiB at
-/// 1 MiB → 4 MiB, which asks for 2 MiB) moved the block, and in a full
-/// pool failed with ENOMEM; before, jemalloc shrank it in place.
+/// size succeeds and keeps the contents. When blocks were first placed, a
+/// shrink to a size whose natural alignment the block's address lacks
+/// (5 MiB at 1 MiB → 4 MiB, which asks for 2 MiB) moved the block, and in a
+/// full pool failed with ENOMEM; a realloc now tries in place first.
 #[test]
-#[ignore = "bug: a shrinking realloc moves the block to place it, and fails with ENOMEM in a full pool"]
 fn a_block_shrinks_in_a_full_pool() {
     for (from, to) in [(5 * MIB, 4 * MIB), (5 * MIB / 4, MIB), (3 * MIB, 2 * MIB), (3 * MIB / 2, MIB)] {
         let pool = Pool::create(SHM, MIN_POOL).unwrap();
@@ -282,11 +281,10 @@ fn a_block_shrinks_in_a_full_pool() {
 
 /// A block grows in place into free space right after it when the pool has
 /// no other room (libvmem's realloc, and this pool's before placement, did):
-/// a 5 MiB block at 1 MiB with 1 MiB freed after it grows to 6 MiB. With
-/// placement the grown block asks for 2 MiB alignment, which its address
-/// lacks, so jemalloc moved it, and found no room.
+/// a 5 MiB block at 1 MiB with 1 MiB freed after it grows to 6 MiB. When
+/// blocks were first placed, the grown block asked for 2 MiB alignment,
+/// which its address lacks, so jemalloc moved it, and found no room.
 #[test]
-#[ignore = "bug: a growing realloc moves the block to place it rather than grow in place, and fails with ENOMEM"]
 fn a_block_grows_in_place_when_the_pool_has_no_other_room() {
     let pool = Pool::create(SHM, MIN_POOL).unwrap();
     let (block, others) = full_pool_around(&pool, 5 * MIB);
