@@ -27,6 +27,14 @@ pub(crate) const fn mallocx_lg_align(lg_align: u32) -> i32 {
     lg_align as i32
 }
 
+/// The `lg_align` field of `mallocx` flags (`MALLOCX_LG_ALIGN_MASK`).
+pub(crate) const LG_ALIGN_MASK: i32 = 0x3f;
+
+/// The alignment `flags` ask for (1 when none).
+pub(crate) const fn alignment_of(flags: i32) -> usize {
+    1 << (flags & LG_ALIGN_MASK)
+}
+
 fn cname(name: &str) -> CString {
     CString::new(name).expect("mallctl names hold no NUL")
 }

@@ -27,14 +27,16 @@ pub(crate) const ALIGN_MAX: usize = 2 << 20;
 /// class (a 128 KiB block took 256 KiB).
 const ALIGN_FROM: usize = 64 << 10;
 
-/// The `lg_align` field of `mallocx` flags (`MALLOCX_LG_ALIGN_MASK`).
-const LG_ALIGN_MASK: i32 = 0x3f;
+use crate::ctl::LG_ALIGN_MASK;
 
 /// How the large blocks of one pool are placed.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Placement {
     /// log2 of the largest alignment a block gets for its size.
     lg_align_max: u32,
+    /// log2 of jemalloc's page: alignments up to it every block has, and
+    /// asking for them would only take jemalloc's slower aligned path.
+    lg_page: u32,
     /// The smallest class placed.
     align_from: usize,
 }
@@ -43,12 +45,14 @@ impl Placement {
     /// The placement in a pool whose memory starts at `base`: aligned at
     /// most as much as `base` is, and at most [`ALIGN_MAX`].
     pub(crate) fn for_base(base: usize) -> Self {
-        Self::placing_from(base, ALIGN_FROM.max(crate::sizeclass::SizeClasses::get().large_min()))
+        let classes = crate::sizeclass::SizeClasses::get();
+        Self::placing_from(base, ALIGN_FROM.max(classes.large_min()), classes.page_shift())
     }
 
-    /// The placement in a pool at `base` of classes from `align_from` up.
-    fn placing_from(base: usize, align_from: usize) -> Self {
-        Placement { lg_align_max: base.trailing_zeros().min(ALIGN_MAX.trailing_zeros()), align_from }
+    /// The placement in a pool at `base` of classes from `align_from` up,
+    /// with jemalloc pages of `1 << lg_page` bytes.
+    fn placing_from(base: usize, align_from: usize, lg_page: u32) -> Self {
+        Placement { lg_align_max: base.trailing_zeros().min(ALIGN_MAX.trailing_zeros()), lg_page, align_from }
     }
 
     /// `flags`, `mallocx` flags for a block whose usable size (its class) is
@@ -59,7 +63,11 @@ impl Placement {
         if class_size < self.align_from {
             return flags;
         }
-        let natural = class_size.trailing_zeros().min(self.lg_align_max) as i32;
+        let natural = class_size.trailing_zeros().min(self.lg_align_max);
+        if natural <= self.lg_page {
+            return flags;
+        }
+        let natural = natural as i32;
         let asked = flags & LG_ALIGN_MASK;
         (flags & !LG_ALIGN_MASK) | asked.max(natural)
     }
@@ -72,13 +80,15 @@ mod tests {
 
     #[test]
     fn large_blocks_get_their_natural_alignment_up_to_the_maximum() {
-        let placement = Placement::placing_from(256 << 20, ALIGN_FROM);
+        let placement = Placement::placing_from(256 << 20, ALIGN_FROM, 12);
         let placed = |flags, class_size| placement.flags(flags, class_size);
         let lg = |flags: i32| flags & LG_ALIGN_MASK;
         assert_eq!(placed(0, 64), 0);
         assert_eq!(placed(0, 48 << 10), 0);
         assert_eq!(lg(placed(0, 64 << 10)), 16);
         assert_eq!(lg(placed(0, 80 << 10)), 14);
+        // 68 KiB, 17 pages: only a page's alignment, which every block has.
+        assert_eq!(placed(0, 68 << 10), 0);
         assert_eq!(lg(placed(0, 1 << 20)), 20);
         assert_eq!(lg(placed(0, 5 << 18)), 18);
         assert_eq!(lg(placed(0, 3 << 20)), 20);
@@ -97,7 +107,7 @@ mod tests {
     fn blocks_are_aligned_at_most_as_much_as_the_pool_starts() {
         let lg = |placement: Placement, class_size| placement.flags(0, class_size) & LG_ALIGN_MASK;
         // A region at a 4 KiB boundary: blocks where jemalloc puts them.
-        assert_eq!(lg(Placement::for_base(0x7f00_0000_1000), 1 << 20), 12);
+        assert_eq!(lg(Placement::for_base(0x7f00_0000_1000), 1 << 20), 0);
         assert_eq!(lg(Placement::for_base(0x7f00_0008_0000), 1 << 20), 19);
         assert_eq!(lg(Placement::for_base(0x7f00_0010_0000), 4 << 20), 20);
     }
@@ -105,11 +115,12 @@ mod tests {
     #[test]
     fn slab_classes_are_left_where_jemalloc_puts_them() {
         // jemalloc with 64 KiB pages: classes up to 224 KiB are in slabs.
-        let placement = Placement::placing_from(256 << 20, 256 << 10);
+        let placement = Placement::placing_from(256 << 20, 256 << 10, 16);
         assert_eq!(placement.flags(0, 128 << 10), 0);
         assert_eq!(placement.flags(0, 192 << 10), 0);
         assert_eq!(placement.flags(0, 256 << 10) & LG_ALIGN_MASK, 18);
-        let large_min = crate::sizeclass::SizeClasses::get().large_min();
-        assert!(large_min.is_power_of_two() && large_min >= 16 << 10);
+        // jemalloc's smallest large class is four of its pages.
+        let classes = crate::sizeclass::SizeClasses::get();
+        assert_eq!(classes.large_min(), 4 << classes.page_shift());
     }
 }

@@ -142,3 +142,45 @@ fn collections_keep_the_pool_alive_after_its_creator_lets_go() {
     drop(numbers);
     assert_eq!(moved.iter().map(|&n| u64::from(n)).sum::<u64>(), 4_999_950_000);
 }
+
+/// `grow` and `shrink` to a larger alignment hand back a block with it,
+/// small and large: a realloc that first tries in place must not keep a
+/// block whose address lacks the new alignment (xallocx answers the old
+/// size both when it cannot resize and when the address is misaligned).
+#[test]
+fn grow_and_shrink_to_a_larger_alignment_align_the_block() {
+    let pool = pool();
+    let cases = [
+        (Layout::from_size_align(100, 8).unwrap(), Layout::from_size_align(112, 64).unwrap()),
+        (Layout::from_size_align(100, 8).unwrap(), Layout::from_size_align(100, 4096).unwrap()),
+        (Layout::from_size_align(1 << 20, 8).unwrap(), Layout::from_size_align(1 << 20, 4 << 20).unwrap()),
+        (Layout::from_size_align(3 << 20, 8).unwrap(), Layout::from_size_align(3 << 20, 4 << 20).unwrap()),
+    ];
+    for (old, new) in cases {
+        // A block first, so that the one under test is not at the pool's
+        // start (which every alignment fits).
+        let spacer = (&pool).allocate(old).unwrap();
+        let block = (&pool).allocate(old).unwrap().cast::<u8>();
+        // SAFETY: a live block of `old`'s layout from this pool.
+        unsafe { block.as_ptr().write_bytes(0x5a, old.size()) };
+        let resized = if new.size() >= old.size() {
+            // SAFETY: as above; `new` is no smaller.
+            unsafe { (&pool).grow(block, old, new) }
+        } else {
+            // SAFETY: as above; `new` is no larger.
+            unsafe { (&pool).shrink(block, old, new) }
+        }
+        .unwrap()
+        .cast::<u8>();
+        assert_eq!(resized.as_ptr() as usize % new.align(), 0, "{old:?} -> {new:?} at {resized:p}");
+        // SAFETY: the resized block, of at least `old.size()` bytes here.
+        let kept = unsafe { std::slice::from_raw_parts(resized.as_ptr(), old.size().min(new.size())) };
+        assert!(kept.iter().all(|&byte| byte == 0x5a), "{old:?} -> {new:?} lost the contents");
+        // SAFETY: live blocks of this pool with these layouts, each freed once.
+        unsafe {
+            (&pool).deallocate(resized, new);
+            (&pool).deallocate(spacer.cast(), old);
+        }
+    }
+    assert_eq!(pool.check(), Ok(true));
+}

@@ -6,6 +6,7 @@ use std::ptr::NonNull;
 use vmem_jemalloc_sys as jemalloc;
 
 use super::{InUse, PoolCaches};
+use crate::ctl;
 use crate::sizeclass::NO_BIN;
 
 impl PoolCaches {
@@ -27,6 +28,10 @@ impl PoolCaches {
         self.retry_making_room(|| unsafe { self.realloc_once(ptr, size, extra_flags) })
     }
 
+    /// One try at [`realloc`](Self::realloc): in place when jemalloc can,
+    /// else moved to a block placed as a new one would be; null when it must
+    /// move and there is no room (then `ptr` is as it was).
+    ///
     /// # Safety
     ///
     /// `ptr` must be a live allocation of this pool.
@@ -38,15 +43,21 @@ impl PoolCaches {
         let flags = cache.flags() | extra_flags;
         // SAFETY: a live object of this pool (caller's contract).
         let before = unsafe { self.usable_size(ptr) };
-        let class = self.classes.usable_size(size);
+        // SAFETY: nallocx only computes (a size class, no lookup).
+        let class = unsafe { jemalloc::nallocx(size, flags) };
         // In place first, wherever the block lies: asked for the new size's
         // natural alignment (placement.rs), jemalloc would move a block that
         // does not have it, so a shrink in a full pool failed, and a block
-        // could not grow into the free space after it.
+        // could not grow into the free space after it. An alignment the
+        // caller asks for the block must have already: xallocx never moves
+        // it, and answers its old size both when it cannot resize and when
+        // the address lacks the alignment.
+        let aligned = (ptr as usize) & (ctl::alignment_of(flags) - 1) == 0;
         // SAFETY: as above; the flags name its arena and this thread's
         // (entered) cache. xallocx resizes to `size` or leaves the block as
-        // it was, and says which.
-        let resized = unsafe { jemalloc::xallocx(ptr.cast(), size, 0, flags) } == class;
+        // it was; its usable size then equals `class` only if the block
+        // already fits the request.
+        let resized = aligned && unsafe { jemalloc::xallocx(ptr.cast(), size, 0, flags) } == class;
         let moved = match resized {
             true => ptr,
             // SAFETY: as above.
