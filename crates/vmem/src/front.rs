@@ -77,13 +77,13 @@ const LARGE_BUDGET_MAX: usize = 16 << 20;
 ///   where it is, and no word goes back and forth between a pair's two
 ///   halves (64 B pair 0.97×, 4 KiB 0.99×, 20 alternating runs, twice).
 /// - The fields are arrays indexed by bin (not an array of bin structs), so
-///   each access is one instruction with a scaled index. This pays for the
-///   extra load and store that moving the top costs.
+///   each access is one instruction with a scaled index. This paid for the
+///   extra load and store that keeping the top apart first cost.
 ///
-/// Together (`bench/ab.sh`, 20 alternating runs against the single array of
-/// bin structs before): a 64 B pair 10.0 → 7.0 ns, a 4 KiB pair 10.6 →
-/// 7.2 ns; a batch of a thousand allocations then frees unchanged (1.02×),
-/// 104 → 103 instructions per allocation and free.
+/// Together, when first made (`bench/ab.sh`, 20 alternating runs against
+/// the single array of bin structs before): a 64 B pair 10.0 → 7.0 ns, a
+/// 4 KiB pair 10.6 → 7.2 ns; a batch of a thousand allocations then frees
+/// unchanged (1.02×), 104 → 103 instructions per allocation and free.
 pub(crate) struct FrontCache {
     /// Each bin's top object, when it is not empty.
     tops: [NonNull<u8>; MAX_BINS],

@@ -106,7 +106,7 @@ impl PoolMemory {
         // the last of them would be lost, and a pool's capacity would depend
         // on where it is mapped (a 14 MiB pool held 13 blocks of 1 MiB or
         // 14). Large blocks are placed at their natural alignment, up to
-        // placement::ALIGN_MAX, on a grid that should start with the pool.
+        // placement::ALIGN_MAX, on a grid that starts with the pool.
         let jemalloc_page = 1 << SizeClasses::get().page_shift();
         let align = placement::ALIGN_MAX.max(jemalloc_page);
         let mapping = sys::unix::AlignedMap::new(&file, size, align)

@@ -6,7 +6,7 @@
 //! churn of mixed sizes those kept extents lay side by side at arbitrary
 //! offsets, and a pool refilled with 1 MiB blocks right away placed some
 //! blocks among them: the gaps left between blocks were not whole blocks,
-//! and the refill got 239–251 of the 256 blocks a fresh 256 MiB pool holds,
+//! and the refill got 239–252 of the 256 blocks a fresh 256 MiB pool holds,
 //! until the decay or `purge()`. Placed at their natural alignment, blocks of
 //! one size lie on one grid wherever they come from, so what lies between
 //! them is whole grid steps, which merge again once freed: the same refill

@@ -217,9 +217,10 @@ impl PoolCaches {
         first
     }
 
-    /// One object straight from jemalloc, recorded in the page map under
-    /// `page_entry` (its bin, or [`NO_BIN`]) and counted as live through
-    /// `cache` (entered by the caller).
+    /// One object straight from jemalloc, placed at its natural alignment
+    /// ([`Placement`]), recorded in the page map under `page_entry` (its
+    /// bin, or [`NO_BIN`]) and counted as live through `cache` (entered by
+    /// the caller).
     #[inline]
     fn jemalloc_alloc(&self, cache: Option<NonNull<ThreadCache>>, size: usize, flags: i32, page_entry: u8) -> *mut u8 {
         let usable = match page_entry {

@@ -160,7 +160,8 @@ fn a_region_pool_holds_as_many_blocks_wherever_the_region_starts() {
     let page = vmem::size_classes().page;
     let layout = std::alloc::Layout::from_size_align(MIN_POOL + 4 * MIB, 4 * MIB).unwrap();
     for offset in [4096, 12 << 10, 64 << 10, 512 << 10, MIB, 3 * MIB / 2, 2 * MIB] {
-        // SAFETY: the region outlives the pool, which is dropped first.
+        // SAFETY: the region outlives the pool, which is dropped first;
+        // each block is live and freed once.
         unsafe {
             let buffer = std::alloc::alloc(layout);
             assert!(!buffer.is_null());

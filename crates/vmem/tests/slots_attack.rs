@@ -133,7 +133,7 @@ fn crowds_larger_than_the_slots_trade_blocks_and_leave_the_pool_as_new() {
 /// after churn, with every block freed and every thread gone, a refill with
 /// blocks under 1/64 of the pool (which `consolidate_before` leaves alone)
 /// reused the extents jemalloc kept from the churn wherever they started,
-/// and stranded the pieces between the new blocks: 239-251 of 256 1 MiB
+/// and stranded the pieces between the new blocks: 239-252 of 256 1 MiB
 /// blocks in a 256 MiB pool, where `purge()` first gave all 256. Large
 /// blocks are now placed at their natural alignment (`placement.rs`).
 #[test]
