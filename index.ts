@@ -811,9 +811,7 @@ export class Pool {
    * Returns the pages of freed memory to the file system now, rather than
    * after jemalloc's decay time (10 s): on tmpfs or a disk, the file's
    * space for them is freed. Blocks this thread keeps for reuse are not
-   * freed memory: {@link Pool.flush} first to include them. It also makes
-   * the pool's free space whole at once after churn: until the decay, a
-   * fill with large blocks may get a few percent less than a fresh pool.
+   * freed memory: {@link Pool.flush} first to include them.
    */
   purge(): void {
     binding.poolPurge(this.#use())

@@ -15,6 +15,8 @@
 //! starts less aligned (a region the caller gave), blocks are aligned at
 //! most as much as its start, so a fresh pool's capacity never shrinks.
 
+use crate::ctl::LG_ALIGN_MASK;
+
 /// The largest alignment a block is placed at for its size: a huge page on
 /// x86-64 and the grid step of blocks of 2 MiB and more.
 pub(crate) const ALIGN_MAX: usize = 2 << 20;
@@ -26,8 +28,6 @@ pub(crate) const ALIGN_MAX: usize = 2 << 20;
 /// a page of alignment, a slab class is served as a large block of that
 /// class (a 128 KiB block took 256 KiB).
 const ALIGN_FROM: usize = 64 << 10;
-
-use crate::ctl::LG_ALIGN_MASK;
 
 /// How the large blocks of one pool are placed.
 #[derive(Clone, Copy, Debug)]

@@ -160,9 +160,7 @@ impl Pool {
     }
 
     /// Returns the pages of freed memory to the file system now, rather than
-    /// after jemalloc's decay time (10 s). It also makes the pool's free
-    /// space whole at once after churn: until the decay, a fill with large
-    /// blocks may get a few percent less than a fresh pool.
+    /// after jemalloc's decay time (10 s).
     ///
     /// ```
     /// let pool = vmem::Pool::create(std::env::temp_dir(), vmem::MIN_POOL)?;
