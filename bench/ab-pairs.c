@@ -1,7 +1,8 @@
 /*
  * The hot path alone, for comparing two builds of libvmem.so (bench/ab.sh):
  * malloc/free pairs of one size, or (size 0) batches of 1000 allocations of
- * 8-512 bytes freed in order. Prints the fastest of ROUNDS runs, in
+ * 8-512 bytes, each written, freed in shuffled order (as the
+ * yardstick's small batch). Prints the fastest of ROUNDS runs, in
  * nanoseconds per allocation and free.
  *
  * usage: ab-pairs DIR SIZE COUNT ROUNDS
@@ -40,11 +41,21 @@ int main(int argc, char **argv) {
 				vmem_free(pool, block);
 			}
 		} else {
+			/* As the yardstick's small batch: random sizes, each block
+			 * written, freed in shuffled order. */
 			unsigned seed = 12345;
 			for (long k = 0; k < count / 1000; k++) {
 				for (int j = 0; j < 1000; j++) {
 					seed = seed * 1103515245 + 12345;
 					batch[j] = vmem_malloc(pool, 8 + (seed >> 16) % 505);
+					*(char *)batch[j] = 1;
+				}
+				for (int j = 999; j > 0; j--) {
+					seed = seed * 1103515245 + 12345;
+					int other = (seed >> 16) % (j + 1);
+					void *swap = batch[j];
+					batch[j] = batch[other];
+					batch[other] = swap;
 				}
 				for (int j = 0; j < 1000; j++)
 					vmem_free(pool, batch[j]);
