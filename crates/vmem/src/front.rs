@@ -19,7 +19,8 @@
 //! theirs when the budget runs out. Push and pop only compare with `cap`, as
 //! for a small bin.
 
-use std::ptr::NonNull;
+use std::ptr::{addr_of, addr_of_mut, NonNull};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::sizeclass::{SizeClasses, MAX_BINS};
 
@@ -87,12 +88,25 @@ const LARGE_BUDGET_MAX: usize = 16 << 20;
 pub(crate) struct FrontCache {
     /// Each bin's top object, when it is not empty.
     tops: [NonNull<u8>; MAX_BINS],
-    /// How many objects each bin holds.
-    lens: [usize; MAX_BINS],
+    /// How many objects each bin holds. Atomic (but only ever written by
+    /// whoever has the cache to itself) because the owner's fast path reads
+    /// a bin's length before it reads the gate that may tell it a reclaiming
+    /// thread is emptying the bin (see `caps`).
+    lens: [AtomicUsize; MAX_BINS],
     /// How many objects each bin may hold now: `len <= cap <= room`. A small
     /// bin's is its room; a large bin's is what it has reserved of the
     /// budget.
-    caps: [usize; MAX_BINS],
+    ///
+    /// The caps are also the gates of the owner's fast path, which checks
+    /// them where it checks for a hit anyway (a pop takes an object only
+    /// while `len - 1 < cap`, a push only while `len < cap`): a thread
+    /// reclaiming the cache closes them (every cap 0) while the owner may be
+    /// using it ([`close_gates`](Self::close_gates)), so a fast path that
+    /// starts afterwards misses and takes the slow path, which waits for the
+    /// reclaim to end (see [`crate::thread_cache`]). Only the caps and the
+    /// lengths are atomic: the rest is touched only by whoever has the cache
+    /// to itself.
+    caps: [AtomicUsize; MAX_BINS],
     /// Each bin's objects, bottom first: the `k`-th from the bottom is at
     /// `stacks[bin] + k` for `1 <= k <= len` (the top too, which `tops`
     /// repeats), and `stacks[bin] + 0` is a spare that an emptying pop reads
@@ -145,8 +159,8 @@ impl FrontCache {
         }
         FrontCache {
             tops: [NonNull::dangling(); MAX_BINS],
-            lens: [0; MAX_BINS],
-            caps,
+            lens: [const { AtomicUsize::new(0) }; MAX_BINS],
+            caps: caps.map(AtomicUsize::new),
             stacks,
             rooms,
             large_sizes,
@@ -162,90 +176,124 @@ impl FrontCache {
     /// classes never cache).
     #[inline(always)]
     pub(crate) fn pop(&mut self, bin: u8) -> Option<NonNull<u8>> {
-        // SAFETY: masked below MAX_BINS.
-        unsafe { self.pop_at(bin as usize & (MAX_BINS - 1)) }
+        // SAFETY: masked below MAX_BINS; `&mut self` is the only use of the
+        // cache.
+        unsafe { Self::pop_entered(self, bin as usize & (MAX_BINS - 1)) }
     }
 
-    /// [`pop`](Self::pop) of a bin number the size tables or the page map
-    /// gave (the hot path: no mask).
+    /// [`pop`](Self::pop) for the owner's fast path, which has entered the
+    /// cache but may meet a reclaiming thread closing its gates: through a
+    /// raw pointer, reading the caps as the atomics they are.
     ///
     /// # Safety
     ///
-    /// `bin` is below [`MAX_BINS`], as every bin number of
-    /// [`SmallBins`](crate::sizeclass::SmallBins),
-    /// [`SizeClasses`](crate::sizeclass::SizeClasses) and the
+    /// `this` is a live cache that the calling thread alone uses, but for
+    /// its caps, which a reclaiming thread may close meanwhile (the fast
+    /// path then reads only them and the lengths); `bin` is below
+    /// [`MAX_BINS`], as every bin number of
+    /// [`SmallBins`](crate::sizeclass::SmallBins), [`SizeClasses`] and the
     /// [`PageMap`](crate::pagemap::PageMap) is.
     #[inline(always)]
-    pub(crate) unsafe fn pop_known(&mut self, bin: u8) -> Option<NonNull<u8>> {
-        debug_assert!((bin as usize) < MAX_BINS);
-        // SAFETY: the caller's contract.
-        unsafe { self.pop_at(bin as usize) }
+    pub(crate) unsafe fn pop_entered(this: *mut Self, bin: usize) -> Option<NonNull<u8>> {
+        debug_assert!(bin < MAX_BINS);
+        // SAFETY: every array has MAX_BINS entries, and all but the caps
+        // are the caller's alone (its contract).
+        unsafe {
+            let len = &*addr_of!((*this).lens).cast::<AtomicUsize>().add(bin);
+            let new_len = len.load(Ordering::Relaxed).wrapping_sub(1);
+            // An empty bin wraps past every cap; a closed gate is 0. Acquire:
+            // a cap reopened after a reclaim comes after the reclaim's
+            // writes.
+            if new_len >= Self::cap(this, bin).load(Ordering::Acquire) {
+                // Laid out past the return: a hit's path has no taken jump.
+                crate::hint::cold();
+                return None;
+            }
+            let top = addr_of_mut!((*this).tops).cast::<NonNull<u8>>().add(bin);
+            let stack = *addr_of!((*this).stacks).cast::<*mut NonNull<u8>>().add(bin);
+            len.store(new_len, Ordering::Relaxed);
+            let object = *top;
+            // `new_len < cap <= room`, and the bin has `room + 1` words.
+            *top = *stack.add(new_len);
+            Some(object)
+        }
     }
 
+    /// The cap of `bin`, the owner's fast path's gate.
+    ///
     /// # Safety
     ///
-    /// `bin` is below [`MAX_BINS`].
+    /// `this` is a live cache; `bin` is below [`MAX_BINS`].
     #[inline(always)]
-    unsafe fn pop_at(&mut self, bin: usize) -> Option<NonNull<u8>> {
-        // SAFETY: every array has MAX_BINS entries (caller's contract).
-        let (len, top, stack) = unsafe {
-            (self.lens.get_unchecked_mut(bin), self.tops.get_unchecked_mut(bin), *self.stacks.get_unchecked(bin))
-        };
-        let Some(new_len) = len.checked_sub(1) else {
-            // Laid out past the return: a hit's path has no taken jump.
-            crate::hint::cold();
-            return None;
-        };
-        *len = new_len;
-        let object = *top;
-        // SAFETY: `len < cap <= room`, and the bin has `room + 1` words.
-        *top = unsafe { *stack.add(*len) };
-        Some(object)
+    unsafe fn cap<'a>(this: *const Self, bin: usize) -> &'a AtomicUsize {
+        // SAFETY: inside the array (caller's contract); atomics may be
+        // shared.
+        unsafe { &*addr_of!((*this).caps).cast::<AtomicUsize>().add(bin) }
     }
 
     /// Caches `ptr` in `bin`; false when the bin has no room (a large bin
     /// may still get some: see [`push_or_grow`](Self::push_or_grow)).
     #[inline(always)]
     pub(crate) fn push(&mut self, bin: u8, ptr: NonNull<u8>) -> bool {
-        // SAFETY: masked below MAX_BINS.
-        unsafe { self.push_at(bin as usize & (MAX_BINS - 1), ptr) }
+        // SAFETY: masked below MAX_BINS; `&mut self` is the only use of the
+        // cache.
+        unsafe { Self::push_entered(self, bin as usize & (MAX_BINS - 1), ptr) }
     }
 
-    /// [`push`](Self::push) of a bin number the page map gave (the hot
-    /// path: no mask).
+    /// [`push`](Self::push) for the owner's fast path (see
+    /// [`pop_entered`](Self::pop_entered)).
     ///
     /// # Safety
     ///
-    /// As for [`pop_known`](Self::pop_known).
+    /// As for [`pop_entered`](Self::pop_entered).
     #[inline(always)]
-    pub(crate) unsafe fn push_known(&mut self, bin: u8, ptr: NonNull<u8>) -> bool {
-        debug_assert!((bin as usize) < MAX_BINS);
-        // SAFETY: the caller's contract.
-        unsafe { self.push_at(bin as usize, ptr) }
-    }
-
-    /// # Safety
-    ///
-    /// `bin` is below [`MAX_BINS`].
-    #[inline(always)]
-    unsafe fn push_at(&mut self, bin: usize, ptr: NonNull<u8>) -> bool {
-        // SAFETY: every array has MAX_BINS entries (caller's contract).
-        let (len, cap, top, stack) = unsafe {
-            (
-                self.lens.get_unchecked_mut(bin),
-                *self.caps.get_unchecked(bin),
-                self.tops.get_unchecked_mut(bin),
-                *self.stacks.get_unchecked(bin),
-            )
-        };
-        if *len >= cap {
-            return false;
+    pub(crate) unsafe fn push_entered(this: *mut Self, bin: usize, ptr: NonNull<u8>) -> bool {
+        debug_assert!(bin < MAX_BINS);
+        // SAFETY: as in `pop_entered`.
+        unsafe {
+            let len_word = &*addr_of!((*this).lens).cast::<AtomicUsize>().add(bin);
+            let len = len_word.load(Ordering::Relaxed);
+            // Acquire: as in `pop_entered`.
+            if len >= Self::cap(this, bin).load(Ordering::Acquire) {
+                return false;
+            }
+            let top = addr_of_mut!((*this).tops).cast::<NonNull<u8>>().add(bin);
+            let stack = *addr_of!((*this).stacks).cast::<*mut NonNull<u8>>().add(bin);
+            len_word.store(len + 1, Ordering::Relaxed);
+            // `len < cap <= room`, and the bin has `room + 1` words.
+            *stack.add(len + 1) = ptr;
+            *top = ptr;
         }
-        *len += 1;
-        // SAFETY: `len <= cap <= room`, and the bin has `room + 1` words.
-        unsafe { *stack.add(*len) = ptr };
-        *top = ptr;
         true
+    }
+
+    /// Closes every gate of the owner's fast path (see `caps`), for a
+    /// thread that claimed the cache, and returns the caps they had. The
+    /// gates open again with [`take_all`](Self::take_all), or with
+    /// [`reopen_gates`](Self::reopen_gates) if the cache stays as it is.
+    ///
+    /// # Safety
+    ///
+    /// `this` is a live cache whose owner is outside its slow path and stays
+    /// out (the cache is claimed), so that nothing else changes the caps.
+    pub(crate) unsafe fn close_gates(this: *const Self) -> [usize; MAX_BINS] {
+        // SAFETY: a live cache (caller's contract); every index is below
+        // MAX_BINS.
+        std::array::from_fn(|bin| unsafe { Self::cap(this, bin) }.swap(0, Ordering::Relaxed))
+    }
+
+    /// Opens the gates [`close_gates`](Self::close_gates) closed, with the
+    /// caps it returned.
+    ///
+    /// # Safety
+    ///
+    /// As for [`close_gates`](Self::close_gates), which returned `caps` for
+    /// this cache.
+    pub(crate) unsafe fn reopen_gates(this: *const Self, caps: [usize; MAX_BINS]) {
+        for (bin, cap) in caps.into_iter().enumerate() {
+            // SAFETY: as above.
+            unsafe { Self::cap(this, bin) }.store(cap, Ordering::Release);
+        }
     }
 
     /// [`push`](Self::push), and when a large bin is full, first room for
@@ -260,19 +308,21 @@ impl FrontCache {
     fn grow(&mut self, bin: u8) -> bool {
         let bin = bin as usize & (MAX_BINS - 1);
         let size = self.large_sizes[bin];
-        if size == 0 || self.caps[bin] >= self.rooms[bin] {
+        if size == 0 || *self.caps[bin].get_mut() >= self.rooms[bin] {
             return false;
         }
         if self.large_reserved + size > self.large_budget {
             for other in (0..MAX_BINS).filter(|&other| self.large_sizes[other] != 0) {
-                self.large_reserved -= (self.caps[other] - self.lens[other]) * self.large_sizes[other];
-                self.caps[other] = self.lens[other];
+                let cap = self.caps[other].get_mut();
+                let len = *self.lens[other].get_mut();
+                self.large_reserved -= (*cap - len) * self.large_sizes[other];
+                *cap = len;
             }
             if self.large_reserved + size > self.large_budget {
                 return false;
             }
         }
-        self.caps[bin] += 1;
+        *self.caps[bin].get_mut() += 1;
         self.large_reserved += size;
         true
     }
@@ -306,7 +356,7 @@ impl FrontCache {
 
     /// The whole stack of `bin` as one slice, bottom first.
     fn stack(&mut self, bin: usize) -> &mut [NonNull<u8>] {
-        let len = self.lens[bin];
+        let len = *self.lens[bin].get_mut();
         // SAFETY: the bin's `room + 1` words are its own, inside `storage`,
         // which `&mut self` borrows for the slice's life; `len <= room`.
         unsafe { std::slice::from_raw_parts_mut(self.stacks[bin].add(1), len) }
@@ -316,30 +366,62 @@ impl FrontCache {
     /// into `out`; returns how many.
     pub(crate) fn take_oldest(&mut self, bin: u8, out: &mut [NonNull<u8>]) -> usize {
         let bin = bin as usize & (MAX_BINS - 1);
-        let len = self.lens[bin];
+        let len = *self.lens[bin].get_mut();
         let count = out.len().min(len);
         let stack = self.stack(bin);
         out[..count].copy_from_slice(&stack[..count]);
         stack.copy_within(count..len, 0);
-        self.lens[bin] = len - count;
+        *self.lens[bin].get_mut() = len - count;
         // SAFETY: `len - count <= room`: one of the bin's words.
         self.tops[bin] = unsafe { *self.stacks[bin].add(len - count) };
         count
     }
 
-    /// Takes every cached object out, with its bin.
-    pub(crate) fn take_all(&mut self) -> Vec<(u8, NonNull<u8>)> {
+    /// Takes every cached object out, with its bin, and opens the gates
+    /// again (after [`close_gates`](Self::close_gates)).
+    ///
+    /// Through a raw pointer, since the cache's owner may meanwhile read the
+    /// lengths and caps on its fast path (and, finding the gates closed,
+    /// nothing else).
+    ///
+    /// # Safety
+    ///
+    /// `this` is a live cache that the caller has to itself but for those
+    /// reads: it is the owner inside [`ThreadCache::enter`], or it claimed
+    /// the cache and closed its gates, and the owner has left.
+    ///
+    /// [`ThreadCache::enter`]: crate::thread_cache::ThreadCache::enter
+    pub(crate) unsafe fn take_all(this: *mut Self) -> Vec<(u8, NonNull<u8>)> {
+        // SAFETY: `this` is live; the owner's fast path reads only the
+        // lengths and caps (atomics, shared here), and the rest is the
+        // caller's alone (its contract).
+        let (lens, caps, stacks, refills, rooms, large_sizes) = unsafe {
+            (
+                &*addr_of!((*this).lens),
+                &*addr_of!((*this).caps),
+                &*addr_of!((*this).stacks),
+                &mut *addr_of_mut!((*this).refills),
+                &*addr_of!((*this).rooms),
+                &*addr_of!((*this).large_sizes),
+            )
+        };
         let mut all = Vec::new();
         for (index, bin) in (0..=u8::MAX).zip(0..MAX_BINS) {
-            all.extend(self.stack(bin).iter().map(|&ptr| (index, ptr)));
-            self.lens[bin] = 0;
+            let len = lens[bin].load(Ordering::Relaxed);
+            // SAFETY: the bin's `room + 1` words, inside `storage`, are the
+            // caller's (as above); `len <= room`.
+            let stack = unsafe { std::slice::from_raw_parts(stacks[bin].add(1), len) };
+            all.extend(stack.iter().map(|&ptr| (index, ptr)));
+            lens[bin].store(0, Ordering::Relaxed);
             // An emptied cache starts small again: its thread may be idle.
-            self.refills[bin] = FIRST_REFILL;
-            if self.large_sizes[bin] != 0 {
-                self.caps[bin] = 0;
-            }
+            refills[bin] = FIRST_REFILL;
+            // The gate last, with Release: a fast path that finds it open
+            // also finds the bin emptied.
+            let cap = if large_sizes[bin] == 0 { rooms[bin] } else { 0 };
+            caps[bin].store(cap, Ordering::Release);
         }
-        self.large_reserved = 0;
+        // SAFETY: as above.
+        unsafe { *addr_of_mut!((*this).large_reserved) = 0 };
         all
     }
 }

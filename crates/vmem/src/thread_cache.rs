@@ -3,11 +3,22 @@
 //! A cache is its owner's alone except while another thread empties it: an
 //! allocation that fails must reclaim what every thread caches for the pool,
 //! including threads that are idle or blocked and will never call again. The
-//! owner marks the cache in use around every use ([`ThreadCache::enter`]);
-//! a reclaiming thread marks it claimed, waits until it is not in use, empties
-//! it and lets it go. The owner's side is two plain stores and a load: the
-//! ordering between its store and load that such a hand-over needs is paid by
-//! the reclaiming thread alone (see [`crate::barrier`]).
+//! owner marks the cache in use around every use; a reclaiming thread marks
+//! it claimed, waits until it is not in use, empties it and lets it go.
+//!
+//! The owner's slow path checks the claim ([`ThreadCache::enter`]). Its fast
+//! path does not ([`ThreadCache::enter_gated`]): a pop or push checks its
+//! bin's length against the bin's cap anyway, and a reclaiming thread first
+//! closes those gates (every cap 0, [`FrontCache::close_gates`]), so a fast
+//! path that starts after that misses and takes the slow path; one that
+//! started before is waited for. That keeps the fast path to two stores
+//! around its work: a load of the claim and its branch cost the 64 B
+//! malloc/free pair 6 % (median of 300 paired runs, `bench/ab-pairs.c`).
+//!
+//! Either way the owner's side is plain stores and loads: the ordering
+//! between its store and its loads that such a hand-over needs is paid by
+//! the reclaiming thread alone (see [`crate::barrier`]). The reclaiming
+//! thread's steps are in [`crate::threads`]' `reclaim_all`.
 
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering};
@@ -35,16 +46,27 @@ pub(crate) struct ThreadCache {
     /// through it (negative when this thread frees others' blocks); written
     /// by whoever has the cache, read by anyone.
     live: AtomicIsize,
-    /// Used only between [`enter`](Self::enter) and [`leave`](Self::leave),
-    /// or by the thread that claimed the cache.
+    /// Used by the owner only between [`enter`](Self::enter) (or
+    /// [`enter_gated`](Self::enter_gated)) and [`leave`](Self::leave), or by
+    /// the thread that claimed the cache, which may close its gates while the
+    /// owner's fast path reads them.
     pub(crate) front: FrontCache,
 }
 
 impl ThreadCache {
+    /// Marks the cache in use by its owner for its fast path, which then
+    /// checks the front cache's gates, not the claim (see the module's
+    /// documentation); [`leave`](Self::leave) ends it.
+    #[inline(always)]
+    pub(crate) fn enter_gated(&self) {
+        self.in_use.store(true, Ordering::Relaxed);
+        barrier::light();
+    }
+
     /// Marks the cache in use by its owner; false (and not in use) while
     /// another thread has claimed it.
     #[inline(always)]
-    pub(crate) fn try_enter(&self) -> bool {
+    fn try_enter(&self) -> bool {
         self.in_use.store(true, Ordering::Relaxed);
         barrier::light();
         if self.claimed.load(Ordering::Acquire) {

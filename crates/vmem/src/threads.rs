@@ -209,7 +209,8 @@ impl Threads {
         // borrow is of it alone, since the owner and `live_bytes` may touch
         // the cache's atomics meanwhile, and ends before jemalloc runs, which
         // may log through a user callback.
-        let (objects, tcache) = unsafe { ((*cache.as_ptr()).front.take_all(), cache.as_ref().tcache) };
+        let (objects, tcache) =
+            unsafe { (FrontCache::take_all(std::ptr::addr_of_mut!((*cache.as_ptr()).front)), cache.as_ref().tcache) };
         for (bin, object) in objects {
             self.give_back(cache, bin, object, flags);
         }
@@ -253,12 +254,40 @@ impl Threads {
             self.flush_current_thread();
             return;
         }
+        // Owners are now out of their slow paths for good, which are the
+        // only ones to change the caps; their fast paths may run.
+        let front = |cache: &NonNull<ThreadCache>| {
+            // SAFETY: listed, so alive.
+            unsafe { std::ptr::addr_of_mut!((*cache.as_ptr()).front) }
+        };
+        let mut caps = Vec::with_capacity(list.len());
+        for cache in list {
+            listed(cache).wait_unused();
+            // SAFETY: claimed and left (above).
+            caps.push(unsafe { FrontCache::close_gates(front(cache)) });
+        }
+        // A fast path that started before the gates closed is in use now;
+        // one that starts after sees them closed.
+        if !barrier::heavy() {
+            // It worked a moment ago; should it fail now, leave every cache
+            // as it was.
+            for (cache, caps) in list.iter().zip(caps) {
+                // SAFETY: as above.
+                unsafe { FrontCache::reopen_gates(front(cache), caps) };
+                listed(cache).unclaim();
+            }
+            drop(guard);
+            self.flush_current_thread();
+            return;
+        }
         for cache in list {
             let claimed = listed(cache);
             claimed.wait_unused();
             // Objects go back without the owner's jemalloc cache, which is
-            // the owner's to use (the owner may be this very caller).
-            // SAFETY: claimed, and the owner left it (above).
+            // the owner's to use (the owner may be this very caller). The
+            // gates open again as the front cache is emptied.
+            // SAFETY: claimed, its gates closed, and the owner left it
+            // (above).
             unsafe { self.empty(*cache, self.uncached_flags()) };
             claimed.unclaim();
         }

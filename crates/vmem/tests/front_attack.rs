@@ -398,3 +398,61 @@ fn realloc_across_classes_keeps_contents_and_page_entries() {
     others.into_iter().for_each(|block| block.free(&pool));
     assert_as_new(&pool, fresh);
 }
+
+/// Threads that only ever take the fast path (malloc, tag, check, free of
+/// a few small sizes, every block found in the thread's front cache) while
+/// another thread runs the pool full again and again: each fill that fails
+/// reclaims their caches under them, between two of their operations or
+/// in the middle of one. The reclaim closes the caches' gates rather than
+/// making every fast path check for a claim, so a fast path that misses
+/// the closing must be waited for, and one that sees it must stay out: a
+/// block handed out twice shows as a wrong tag, one lost as a short refill.
+#[test]
+fn fills_reclaim_the_caches_of_threads_busy_on_their_fast_paths() {
+    const FILLS: usize = 150;
+    let fresh = fresh_fill(POOL_64M);
+    let pool = Pool::create(SHM, POOL_64M).unwrap();
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let operations = AtomicUsize::new(0);
+    thread::scope(|s| {
+        let (pool, stop, operations) = (&pool, &stop, &operations);
+        // One hammer: on two cores it runs beside the fills all the time.
+        let hammers: Vec<_> = (0..1)
+            .map(|i| {
+                s.spawn(move || {
+                    let sizes = [16, 64, 64, 512, 4 * KIB];
+                    let mut held = Vec::new();
+                    let mut step = i;
+                    while !stop.load(Ordering::Relaxed) {
+                        let size = sizes[step % sizes.len()];
+                        step += 1;
+                        // A few blocks stay live, so that pops and pushes
+                        // interleave on each bin rather than just alternate.
+                        match pool.malloc(size) {
+                            Ok(ptr) => held.push(Block::new(pool, ptr, size)),
+                            Err(err) => assert_eq!(err.errno(), libc::ENOMEM),
+                        }
+                        if held.len() > 3 || step % 7 == 0 {
+                            if let Some(block) = held.pop() {
+                                block.free(pool);
+                            }
+                        }
+                        operations.fetch_add(1, Ordering::Relaxed);
+                    }
+                    held.into_iter().for_each(|block| block.free(pool));
+                })
+            })
+            .collect();
+        for _ in 0..FILLS {
+            // 64 KiB blocks until the pool is full: the last ones come only
+            // after the hammers' caches are taken back.
+            fill(pool, 64 * KIB);
+        }
+        stop.store(true, Ordering::Relaxed);
+        join_all(hammers);
+    });
+    let operations = operations.into_inner();
+    eprintln!("{operations} fast-path operations next to {FILLS} fills");
+    assert!(operations > 100_000, "the hammers hardly ran: {operations}");
+    assert_as_new(&pool, fresh);
+}

@@ -2,9 +2,10 @@
 //! calling thread's front cache, in a few instructions, with no call. Every
 //! other case returns `None` or false, and the caller takes the slow path.
 
-use std::ptr::NonNull;
+use std::ptr::{addr_of_mut, NonNull};
 
 use super::PoolCaches;
+use crate::front::FrontCache;
 use crate::hint::cold;
 use crate::home_cache;
 use crate::thread_cache::ThreadCache;
@@ -61,12 +62,11 @@ impl PoolCaches {
     unsafe fn pop_from(cache: NonNull<ThreadCache>, bin: u8) -> Option<NonNull<u8>> {
         // SAFETY: this thread's cache, alive while its thread is.
         let owner = unsafe { cache.as_ref() };
-        if !owner.try_enter() {
-            return None;
-        }
-        // SAFETY: entered; the borrow ends with the pop; `bin` is below
-        // MAX_BINS (caller's contract).
-        let object = unsafe { (*cache.as_ptr()).front.pop_known(bin) };
+        owner.enter_gated();
+        // SAFETY: entered (gated): this thread's alone but for what a
+        // reclaiming thread may do to the gates; `bin` is below MAX_BINS
+        // (caller's contract).
+        let object = unsafe { FrontCache::pop_entered(addr_of_mut!((*cache.as_ptr()).front), usize::from(bin)) };
         owner.leave();
         object
     }
@@ -111,12 +111,9 @@ impl PoolCaches {
     unsafe fn push_to(cache: NonNull<ThreadCache>, bin: u8, ptr: NonNull<u8>) -> bool {
         // SAFETY: this thread's cache, alive while its thread is.
         let owner = unsafe { cache.as_ref() };
-        if !owner.try_enter() {
-            return false;
-        }
-        // SAFETY: entered; the borrow ends with the push; `bin` is below
-        // MAX_BINS (caller's contract).
-        let pushed = unsafe { (*cache.as_ptr()).front.push_known(bin, ptr) };
+        owner.enter_gated();
+        // SAFETY: as in `pop_from`.
+        let pushed = unsafe { FrontCache::push_entered(addr_of_mut!((*cache.as_ptr()).front), usize::from(bin), ptr) };
         owner.leave();
         pushed
     }
