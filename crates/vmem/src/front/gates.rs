@@ -44,7 +44,9 @@ impl FrontCache {
     ///
     /// Through a raw pointer, since the cache's owner may meanwhile read the
     /// lengths and caps on its fast path (and, finding the gates closed,
-    /// nothing else).
+    /// nothing else), and push or pop on a bin as soon as its gate is open
+    /// again: that bin's length, top and stack words, which this no longer
+    /// touches then.
     ///
     /// # Safety
     ///
@@ -55,8 +57,10 @@ impl FrontCache {
     /// [`ThreadCache::enter`]: crate::thread_cache::ThreadCache::enter
     pub(crate) unsafe fn take_all(this: *mut Self) -> Vec<(u8, NonNull<u8>)> {
         // SAFETY: `this` is live; the owner's fast path reads only the
-        // lengths and caps (atomics, shared here), and the rest is the
-        // caller's alone (its contract).
+        // lengths and caps (atomics, shared here) and the stack pointers
+        // (shared here), and writes only a reopened bin's length (atomic),
+        // top and stack words (not borrowed here); the rest is the caller's
+        // alone (its contract).
         let (lens, caps, stacks, refills, rooms, large_sizes) = unsafe {
             (
                 &*addr_of!((*this).lens),
