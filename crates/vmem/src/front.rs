@@ -106,6 +106,15 @@ pub(crate) struct FrontCache {
     /// reclaim to end (see [`crate::thread_cache`]). Only the caps and the
     /// lengths are atomic: the rest is touched only by whoever has the cache
     /// to itself.
+    ///
+    /// The fast path reads a bin's gate before its length. The reclaim
+    /// reopens each gate as it empties the bin ([`take_all`](Self::take_all):
+    /// the length 0, then the cap with Release), and a fast path that started
+    /// after the gates closed is not waited for: had it read the length
+    /// first, it could read the length from before the emptying and the gate
+    /// from after it, and pop or push on objects the reclaim gave back to
+    /// jemalloc. Read after a reopened gate (Acquire), the length is the
+    /// emptied one.
     caps: [AtomicUsize; MAX_BINS],
     /// Each bin's objects, bottom first: the `k`-th from the bottom is at
     /// `stacks[bin] + k` for `1 <= k <= len` (the top too, which `tops`
@@ -199,12 +208,16 @@ impl FrontCache {
         // SAFETY: every array has MAX_BINS entries, and all but the caps
         // are the caller's alone (its contract).
         unsafe {
+            // The gate first, with Acquire, then the length: a gate that a
+            // reclaim reopened comes with the length it emptied (see
+            // `caps`).
+            let cap = Self::cap(this, bin).load(Ordering::Acquire);
+            #[cfg(test)]
+            tests::between_reads();
             let len = &*addr_of!((*this).lens).cast::<AtomicUsize>().add(bin);
             let new_len = len.load(Ordering::Relaxed).wrapping_sub(1);
-            // An empty bin wraps past every cap; a closed gate is 0. Acquire:
-            // a cap reopened after a reclaim comes after the reclaim's
-            // writes.
-            if new_len >= Self::cap(this, bin).load(Ordering::Acquire) {
+            // An empty bin wraps past every cap; a closed gate is 0.
+            if new_len >= cap {
                 // Laid out past the return: a hit's path has no taken jump.
                 crate::hint::cold();
                 return None;
@@ -251,10 +264,13 @@ impl FrontCache {
         debug_assert!(bin < MAX_BINS);
         // SAFETY: as in `pop_entered`.
         unsafe {
+            // The gate first: as in `pop_entered`.
+            let cap = Self::cap(this, bin).load(Ordering::Acquire);
+            #[cfg(test)]
+            tests::between_reads();
             let len_word = &*addr_of!((*this).lens).cast::<AtomicUsize>().add(bin);
             let len = len_word.load(Ordering::Relaxed);
-            // Acquire: as in `pop_entered`.
-            if len >= Self::cap(this, bin).load(Ordering::Acquire) {
+            if len >= cap {
                 return false;
             }
             let top = addr_of_mut!((*this).tops).cast::<NonNull<u8>>().add(bin);
@@ -265,35 +281,6 @@ impl FrontCache {
             *top = ptr;
         }
         true
-    }
-
-    /// Closes every gate of the owner's fast path (see `caps`), for a
-    /// thread that claimed the cache, and returns the caps they had. The
-    /// gates open again with [`take_all`](Self::take_all), or with
-    /// [`reopen_gates`](Self::reopen_gates) if the cache stays as it is.
-    ///
-    /// # Safety
-    ///
-    /// `this` is a live cache whose owner is outside its slow path and stays
-    /// out (the cache is claimed), so that nothing else changes the caps.
-    pub(crate) unsafe fn close_gates(this: *const Self) -> [usize; MAX_BINS] {
-        // SAFETY: a live cache (caller's contract); every index is below
-        // MAX_BINS.
-        std::array::from_fn(|bin| unsafe { Self::cap(this, bin) }.swap(0, Ordering::Relaxed))
-    }
-
-    /// Opens the gates [`close_gates`](Self::close_gates) closed, with the
-    /// caps it returned.
-    ///
-    /// # Safety
-    ///
-    /// As for [`close_gates`](Self::close_gates), which returned `caps` for
-    /// this cache.
-    pub(crate) unsafe fn reopen_gates(this: *const Self, caps: [usize; MAX_BINS]) {
-        for (bin, cap) in caps.into_iter().enumerate() {
-            // SAFETY: as above.
-            unsafe { Self::cap(this, bin) }.store(cap, Ordering::Release);
-        }
     }
 
     /// [`push`](Self::push), and when a large bin is full, first room for
@@ -376,54 +363,6 @@ impl FrontCache {
         self.tops[bin] = unsafe { *self.stacks[bin].add(len - count) };
         count
     }
-
-    /// Takes every cached object out, with its bin, and opens the gates
-    /// again (after [`close_gates`](Self::close_gates)).
-    ///
-    /// Through a raw pointer, since the cache's owner may meanwhile read the
-    /// lengths and caps on its fast path (and, finding the gates closed,
-    /// nothing else).
-    ///
-    /// # Safety
-    ///
-    /// `this` is a live cache that the caller has to itself but for those
-    /// reads: it is the owner inside [`ThreadCache::enter`], or it claimed
-    /// the cache and closed its gates, and the owner has left.
-    ///
-    /// [`ThreadCache::enter`]: crate::thread_cache::ThreadCache::enter
-    pub(crate) unsafe fn take_all(this: *mut Self) -> Vec<(u8, NonNull<u8>)> {
-        // SAFETY: `this` is live; the owner's fast path reads only the
-        // lengths and caps (atomics, shared here), and the rest is the
-        // caller's alone (its contract).
-        let (lens, caps, stacks, refills, rooms, large_sizes) = unsafe {
-            (
-                &*addr_of!((*this).lens),
-                &*addr_of!((*this).caps),
-                &*addr_of!((*this).stacks),
-                &mut *addr_of_mut!((*this).refills),
-                &*addr_of!((*this).rooms),
-                &*addr_of!((*this).large_sizes),
-            )
-        };
-        let mut all = Vec::new();
-        for (index, bin) in (0..=u8::MAX).zip(0..MAX_BINS) {
-            let len = lens[bin].load(Ordering::Relaxed);
-            // SAFETY: the bin's `room + 1` words, inside `storage`, are the
-            // caller's (as above); `len <= room`.
-            let stack = unsafe { std::slice::from_raw_parts(stacks[bin].add(1), len) };
-            all.extend(stack.iter().map(|&ptr| (index, ptr)));
-            lens[bin].store(0, Ordering::Relaxed);
-            // An emptied cache starts small again: its thread may be idle.
-            refills[bin] = FIRST_REFILL;
-            // The gate last, with Release: a fast path that finds it open
-            // also finds the bin emptied.
-            let cap = if large_sizes[bin] == 0 { rooms[bin] } else { 0 };
-            caps[bin].store(cap, Ordering::Release);
-        }
-        // SAFETY: as above.
-        unsafe { *addr_of_mut!((*this).large_reserved) = 0 };
-        all
-    }
 }
 
 impl Drop for FrontCache {
@@ -433,5 +372,6 @@ impl Drop for FrontCache {
     }
 }
 
+mod gates;
 #[cfg(test)]
 mod tests;

@@ -267,7 +267,9 @@ impl Threads {
             caps.push(unsafe { FrontCache::close_gates(front(cache)) });
         }
         // A fast path that started before the gates closed is in use now;
-        // one that starts after sees them closed.
+        // one that starts after sees its gate closed, or reopened by the
+        // emptying below with the bin's length emptied (it reads the gate
+        // before the length).
         if !barrier::heavy() {
             // It worked a moment ago; should it fail now, leave every cache
             // as it was.

@@ -176,3 +176,59 @@ fn refills_start_small_double_and_start_small_again_once_emptied() {
         assert_eq!((0..3).map(|_| cache.next_refill(large)).collect::<Vec<_>>(), [refill; 3]);
     }
 }
+
+thread_local! {
+    /// What [`between_reads`] runs next, once.
+    static BETWEEN_READS: std::cell::RefCell<Option<Box<dyn FnOnce()>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Called by the owner's fast path between its read of a bin's gate and
+/// its read of the bin's length (tests only): runs what a test set there,
+/// as another thread could run it while the owner stalls between the two.
+pub(super) fn between_reads() {
+    if let Some(run) = BETWEEN_READS.with(|next| next.borrow_mut().take()) {
+        run();
+    }
+}
+
+/// A reclaiming thread empties the cache and reopens the gates between the
+/// owner's two reads of a fast path that started after the gates closed
+/// (so the reclaim did not wait for it): the fast path must act on the
+/// emptied bin, not on objects the reclaim took. With the length read
+/// before the gate, it read the old length, then the reopened gate, and
+/// handed out (pop) or stacked on (push) objects given back to jemalloc.
+#[test]
+fn a_fast_path_that_meets_a_reclaim_between_its_reads_takes_nothing_back() {
+    let classes = SizeClasses::get();
+    let bin = classes.bin_of(64);
+    let fake = |n: usize| NonNull::new((n * 64 + 64) as *mut u8).unwrap();
+    let mut cache = FrontCache::new(classes, 64 << 20);
+    let this: *mut FrontCache = &mut cache;
+    for push in [false, true] {
+        // SAFETY: `this` is the live cache, used only through it here.
+        unsafe {
+            for n in 0..5 {
+                assert!(FrontCache::push_entered(this, usize::from(bin), fake(n)));
+            }
+            let _ = FrontCache::close_gates(this);
+        }
+        let taken = std::rc::Rc::new(std::cell::Cell::new(0));
+        let reclaimed = taken.clone();
+        // SAFETY: as above; the owner's fast path reads only the gates and
+        // the lengths meanwhile.
+        let reclaim = move || reclaimed.set(unsafe { FrontCache::take_all(this) }.len());
+        BETWEEN_READS.with(|next| *next.borrow_mut() = Some(Box::new(reclaim)));
+        // SAFETY: as above; `bin` is a class's.
+        let rest = unsafe {
+            match push {
+                false => FrontCache::pop_entered(this, usize::from(bin)).into_iter().collect(),
+                true => {
+                    FrontCache::push_entered(this, usize::from(bin), fake(99));
+                    FrontCache::take_all(this).into_iter().map(|(_, object)| object).collect::<Vec<_>>()
+                }
+            }
+        };
+        assert_eq!(taken.get(), 5, "the reclaim ran");
+        assert!(rest.iter().all(|&object| object == fake(99)), "push {push}: the reclaim's objects again: {rest:?}");
+    }
+}

@@ -60,14 +60,16 @@ impl PoolCaches {
     /// the size tables gave.
     #[inline(always)]
     unsafe fn pop_from(cache: NonNull<ThreadCache>, bin: u8) -> Option<NonNull<u8>> {
-        // SAFETY: this thread's cache, alive while its thread is.
-        let owner = unsafe { cache.as_ref() };
-        owner.enter_gated();
+        // SAFETY: this thread's cache, alive while its thread is. Each
+        // shared borrow of the whole cache ends before the front cache is
+        // written through `cache`, and a new one starts after.
+        unsafe { cache.as_ref() }.enter_gated();
         // SAFETY: entered (gated): this thread's alone but for what a
         // reclaiming thread may do to the gates; `bin` is below MAX_BINS
         // (caller's contract).
         let object = unsafe { FrontCache::pop_entered(addr_of_mut!((*cache.as_ptr()).front), usize::from(bin)) };
-        owner.leave();
+        // SAFETY: as above.
+        unsafe { cache.as_ref() }.leave();
         object
     }
 
@@ -109,12 +111,12 @@ impl PoolCaches {
     /// the page map gave.
     #[inline(always)]
     unsafe fn push_to(cache: NonNull<ThreadCache>, bin: u8, ptr: NonNull<u8>) -> bool {
-        // SAFETY: this thread's cache, alive while its thread is.
-        let owner = unsafe { cache.as_ref() };
-        owner.enter_gated();
+        // SAFETY: as in `pop_from`.
+        unsafe { cache.as_ref() }.enter_gated();
         // SAFETY: as in `pop_from`.
         let pushed = unsafe { FrontCache::push_entered(addr_of_mut!((*cache.as_ptr()).front), usize::from(bin), ptr) };
-        owner.leave();
+        // SAFETY: as in `pop_from`.
+        unsafe { cache.as_ref() }.leave();
         pushed
     }
 }
