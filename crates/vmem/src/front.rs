@@ -283,6 +283,16 @@ impl FrontCache {
         true
     }
 
+    /// Forgets every cached object without giving it back: for the cache of
+    /// a thread that was inside it when another thread forked, whose stacks
+    /// the child may have copied half-changed (a pop or push, or a spill
+    /// shifting a stack). What the cache held stays allocated in the child.
+    pub(crate) fn forget_all(&mut self) {
+        for len in &mut self.lens {
+            *len.get_mut() = 0;
+        }
+    }
+
     /// [`push`](Self::push), and when a large bin is full, first room for
     /// one more block from the budget (the slow path of a free).
     pub(crate) fn push_or_grow(&mut self, bin: u8, ptr: NonNull<u8>) -> bool {

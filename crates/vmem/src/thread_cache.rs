@@ -160,9 +160,62 @@ impl ThreadCache {
     }
 
     /// In a forked child, where the owner (another thread of the parent) no
-    /// longer exists: neither in use nor claimed.
-    pub(crate) fn reset_after_fork(&self) {
-        self.in_use.store(false, Ordering::Relaxed);
-        self.claimed.store(false, Ordering::Relaxed);
+    /// longer exists: neither in use nor claimed. If the owner was inside
+    /// the cache at the fork, the child's copy of its front cache may be
+    /// half-changed (a length counted ahead of its stack, a stack half
+    /// shifted), and a reclaim in the child would give some object back
+    /// twice: its objects are forgotten instead (they stay allocated in the
+    /// child, as the dead thread's own blocks do).
+    ///
+    /// # Safety
+    ///
+    /// Nothing else uses the cache meanwhile: the child's one thread calls
+    /// this from its fork handler.
+    pub(crate) unsafe fn reset_after_fork(cache: NonNull<Self>) {
+        // SAFETY: a live cache (caller's contract).
+        let this = unsafe { cache.as_ref() };
+        if this.in_use.load(Ordering::Relaxed) {
+            // SAFETY: no other reference to the cache is in use (caller's
+            // contract).
+            unsafe { (*cache.as_ptr()).front.forget_all() };
+        }
+        // SAFETY: as above.
+        let this = unsafe { cache.as_ref() };
+        this.in_use.store(false, Ordering::Relaxed);
+        this.claimed.store(false, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sizeclass::SizeClasses;
+
+    /// A cache holding three objects (stand-ins: only counted, never used),
+    /// in use or not at a fork, as the child's fork handler finds it.
+    fn objects_after_fork(in_use_at_fork: bool) -> usize {
+        let classes = SizeClasses::get();
+        let bin = classes.bin_of(64);
+        let cache = NonNull::from(Box::leak(Box::new(ThreadCache::new(0, None, FrontCache::new(classes, 64 << 20)))));
+        // SAFETY: made above, used by this thread alone, freed at the end.
+        unsafe {
+            for n in 1..=3 {
+                assert!((*cache.as_ptr()).front.push(bin, NonNull::new((n * 64) as *mut u8).unwrap()));
+            }
+            if in_use_at_fork {
+                cache.as_ref().enter_gated();
+            }
+            ThreadCache::reset_after_fork(cache);
+            assert!(!cache.as_ref().in_use.load(Ordering::Relaxed));
+            let left = FrontCache::take_all(std::ptr::addr_of_mut!((*cache.as_ptr()).front)).len();
+            drop(Box::from_raw(cache.as_ptr()));
+            left
+        }
+    }
+
+    #[test]
+    fn a_cache_in_use_at_a_fork_forgets_its_objects_in_the_child() {
+        assert_eq!(objects_after_fork(true), 0);
+        assert_eq!(objects_after_fork(false), 3);
     }
 }

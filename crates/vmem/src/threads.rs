@@ -352,7 +352,7 @@ impl ForkLocks for Threads {
                     // held, and the child's one thread is here, using none.
                     unsafe { ThreadCache::forget_tcache_after_fork(cache, self.uncached_flags()) };
                     // SAFETY: as above.
-                    unsafe { cache.as_ref() }.reset_after_fork();
+                    unsafe { ThreadCache::reset_after_fork(cache) };
                 }
                 self.slots.keep_only(thread_id());
             }
