@@ -20,7 +20,7 @@
 //! for a small bin.
 
 use std::ptr::{addr_of, addr_of_mut, NonNull};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use crate::sizeclass::{SizeClasses, MAX_BINS};
 
@@ -107,15 +107,19 @@ pub(crate) struct FrontCache {
     /// lengths are atomic: the rest is touched only by whoever has the cache
     /// to itself.
     ///
-    /// The fast path reads a bin's gate before its length. The reclaim
-    /// reopens each gate as it empties the bin ([`take_all`](Self::take_all):
-    /// the length 0, then the cap with Release), and a fast path that started
-    /// after the gates closed is not waited for: had it read the length
-    /// first, it could read the length from before the emptying and the gate
-    /// from after it, and pop or push on objects the reclaim gave back to
-    /// jemalloc. Read after a reopened gate (Acquire), the length is the
-    /// emptied one.
+    /// Only the owner reopens the gates, on its slow path
+    /// ([`open_gates_after_reclaim`](Self::open_gates_after_reclaim)): a
+    /// fast path that started after they closed is not waited for, and may
+    /// have read a length from before the emptying; it must then find its
+    /// gate still closed. (With the gates reopened by the reclaim as it
+    /// emptied each bin, such a fast path read the old length, then the
+    /// open gate, and handed out objects given back to jemalloc; reading
+    /// the gate first fixed that but cost a 64 B pair 3 %: the length's
+    /// load is the one on the critical path.)
     caps: [AtomicUsize; MAX_BINS],
+    /// A reclaim closed the gates and emptied the cache; its owner opens
+    /// them on its next slow path.
+    gates_closed: AtomicBool,
     /// Each bin's objects, bottom first: the `k`-th from the bottom is at
     /// `stacks[bin] + k` for `1 <= k <= len` (the top too, which `tops`
     /// repeats), and `stacks[bin] + 0` is a spare that an emptying pop reads
@@ -176,6 +180,7 @@ impl FrontCache {
             refills: [FIRST_REFILL; MAX_BINS],
             large_reserved: 0,
             large_budget,
+            gates_closed: AtomicBool::new(false),
             storage,
         }
     }
@@ -208,14 +213,15 @@ impl FrontCache {
         // SAFETY: every array has MAX_BINS entries, and all but the caps
         // are the caller's alone (its contract).
         unsafe {
-            // The gate first, with Acquire, then the length: a gate that a
-            // reclaim reopened comes with the length it emptied (see
-            // `caps`).
-            let cap = Self::cap(this, bin).load(Ordering::Acquire);
-            #[cfg(test)]
-            tests::between_reads();
+            // The length first (on the critical path), then the gate: a
+            // closed one stays closed until this thread opens it (see
+            // `caps`). Relaxed: an open gate comes from this thread, or
+            // from a reclaim that changed nothing else.
             let len = &*addr_of!((*this).lens).cast::<AtomicUsize>().add(bin);
             let new_len = len.load(Ordering::Relaxed).wrapping_sub(1);
+            #[cfg(test)]
+            tests::between_reads();
+            let cap = Self::cap(this, bin).load(Ordering::Relaxed);
             // An empty bin wraps past every cap; a closed gate is 0.
             if new_len >= cap {
                 // Laid out past the return: a hit's path has no taken jump.
@@ -264,12 +270,12 @@ impl FrontCache {
         debug_assert!(bin < MAX_BINS);
         // SAFETY: as in `pop_entered`.
         unsafe {
-            // The gate first: as in `pop_entered`.
-            let cap = Self::cap(this, bin).load(Ordering::Acquire);
-            #[cfg(test)]
-            tests::between_reads();
+            // As in `pop_entered`.
             let len_word = &*addr_of!((*this).lens).cast::<AtomicUsize>().add(bin);
             let len = len_word.load(Ordering::Relaxed);
+            #[cfg(test)]
+            tests::between_reads();
+            let cap = Self::cap(this, bin).load(Ordering::Relaxed);
             if len >= cap {
                 return false;
             }

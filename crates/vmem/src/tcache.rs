@@ -64,7 +64,9 @@ impl InUse {
     fn enter(cache: NonNull<ThreadCache>) -> Self {
         // SAFETY: the calling thread's cache, alive while its thread is.
         unsafe { cache.as_ref() }.enter();
-        InUse(cache)
+        let entered = InUse(cache);
+        entered.front().open_gates_after_reclaim();
+        entered
     }
 
     fn flags(&self) -> i32 {

@@ -11,9 +11,11 @@
 //! bin's length against the bin's cap anyway, and a reclaiming thread first
 //! closes those gates (every cap 0, [`FrontCache::close_gates`]), so a fast
 //! path that starts after that misses and takes the slow path; one that
-//! started before is waited for. The gates reopen as the cache is emptied,
-//! before the claim ends: the fast path reads the gate before the bin's
-//! length, so that an open gate comes with the emptied length. That keeps the fast path to two stores
+//! started before is waited for. The gates stay closed after the claim
+//! ends, until the owner opens them on its slow path: a fast path that
+//! started after they closed may have read a bin's length from before the
+//! emptying, and must still find its gate closed. That keeps the fast path
+//! to two stores
 //! around its work: a load of the claim and its branch cost the 64 B
 //! malloc/free pair 6 % (median of 300 paired runs, `bench/ab-pairs.c`).
 //!

@@ -227,7 +227,10 @@ impl Threads {
         let owner = unsafe { cache.as_ref() };
         owner.enter();
         // SAFETY: entered above.
-        unsafe { self.empty(cache, owner.flags) };
+        unsafe {
+            self.empty(cache, owner.flags);
+            (*cache.as_ptr()).front.open_gates_after_reclaim();
+        }
         owner.leave();
     }
 
@@ -260,22 +263,21 @@ impl Threads {
             // SAFETY: listed, so alive.
             unsafe { std::ptr::addr_of_mut!((*cache.as_ptr()).front) }
         };
-        let mut caps = Vec::with_capacity(list.len());
+        let mut saved = Vec::with_capacity(list.len());
         for cache in list {
             listed(cache).wait_unused();
             // SAFETY: claimed and left (above).
-            caps.push(unsafe { FrontCache::close_gates(front(cache)) });
+            saved.push(unsafe { FrontCache::close_gates(front(cache)) });
         }
         // A fast path that started before the gates closed is in use now;
-        // one that starts after sees its gate closed, or reopened by the
-        // emptying below with the bin's length emptied (it reads the gate
-        // before the length).
+        // one that starts after sees its gate closed, and it stays closed
+        // until the owner opens it on its slow path, after the claim.
         if !barrier::heavy() {
             // It worked a moment ago; should it fail now, leave every cache
             // as it was.
-            for (cache, caps) in list.iter().zip(caps) {
+            for (cache, saved) in list.iter().zip(saved) {
                 // SAFETY: as above.
-                unsafe { FrontCache::reopen_gates(front(cache), caps) };
+                unsafe { FrontCache::reopen_gates(front(cache), saved) };
                 listed(cache).unclaim();
             }
             drop(guard);
@@ -286,8 +288,7 @@ impl Threads {
             let claimed = listed(cache);
             claimed.wait_unused();
             // Objects go back without the owner's jemalloc cache, which is
-            // the owner's to use (the owner may be this very caller). The
-            // gates open again as the front cache is emptied.
+            // the owner's to use (the owner may be this very caller).
             // SAFETY: claimed, its gates closed, and the owner left it
             // (above).
             unsafe { self.empty(*cache, self.uncached_flags()) };

@@ -9,20 +9,34 @@ use std::sync::atomic::Ordering;
 use super::{FrontCache, FIRST_REFILL};
 use crate::sizeclass::MAX_BINS;
 
+/// The gates of a cache as [`FrontCache::close_gates`] found them.
+pub(crate) struct SavedGates {
+    caps: [usize; MAX_BINS],
+    /// Closed already by an earlier reclaim, and not yet opened by the
+    /// owner.
+    closed: bool,
+}
+
 impl FrontCache {
     /// Closes every gate of the owner's fast path (see `caps`), for a
     /// thread that claimed the cache, and returns the caps they had. The
-    /// gates open again with [`take_all`](Self::take_all), or with
-    /// [`reopen_gates`](Self::reopen_gates) if the cache stays as it is.
+    /// owner opens them again on its next slow path, once the cache is
+    /// emptied ([`take_all`](Self::take_all),
+    /// [`open_gates_after_reclaim`](Self::open_gates_after_reclaim)); or
+    /// [`reopen_gates`](Self::reopen_gates) does, if the cache stays as it
+    /// is.
     ///
     /// # Safety
     ///
     /// `this` is a live cache whose owner is outside its slow path and stays
     /// out (the cache is claimed), so that nothing else changes the caps.
-    pub(crate) unsafe fn close_gates(this: *const Self) -> [usize; MAX_BINS] {
+    pub(crate) unsafe fn close_gates(this: *const Self) -> SavedGates {
         // SAFETY: a live cache (caller's contract); every index is below
         // MAX_BINS.
-        std::array::from_fn(|bin| unsafe { Self::cap(this, bin) }.swap(0, Ordering::Relaxed))
+        let caps = std::array::from_fn(|bin| unsafe { Self::cap(this, bin) }.swap(0, Ordering::Relaxed));
+        // SAFETY: as above.
+        let closed = unsafe { &*addr_of!((*this).gates_closed) }.swap(true, Ordering::Relaxed);
+        SavedGates { caps, closed }
     }
 
     /// Opens the gates [`close_gates`](Self::close_gates) closed, with the
@@ -32,21 +46,21 @@ impl FrontCache {
     ///
     /// As for [`close_gates`](Self::close_gates), which returned `caps` for
     /// this cache.
-    pub(crate) unsafe fn reopen_gates(this: *const Self, caps: [usize; MAX_BINS]) {
-        for (bin, cap) in caps.into_iter().enumerate() {
+    pub(crate) unsafe fn reopen_gates(this: *const Self, saved: SavedGates) {
+        for (bin, cap) in saved.caps.into_iter().enumerate() {
             // SAFETY: as above.
-            unsafe { Self::cap(this, bin) }.store(cap, Ordering::Release);
+            unsafe { Self::cap(this, bin) }.store(cap, Ordering::Relaxed);
         }
+        // SAFETY: as above.
+        unsafe { &*addr_of!((*this).gates_closed) }.store(saved.closed, Ordering::Relaxed);
     }
 
-    /// Takes every cached object out, with its bin, and opens the gates
-    /// again (after [`close_gates`](Self::close_gates)).
+    /// Takes every cached object out, with its bin. Open gates stay open
+    /// with the caps of an empty cache; closed ones stay closed.
     ///
     /// Through a raw pointer, since the cache's owner may meanwhile read the
     /// lengths and caps on its fast path (and, finding the gates closed,
-    /// nothing else), and push or pop on a bin as soon as its gate is open
-    /// again: that bin's length, top and stack words, which this no longer
-    /// touches then.
+    /// nothing else).
     ///
     /// # Safety
     ///
@@ -57,18 +71,15 @@ impl FrontCache {
     /// [`ThreadCache::enter`]: crate::thread_cache::ThreadCache::enter
     pub(crate) unsafe fn take_all(this: *mut Self) -> Vec<(u8, NonNull<u8>)> {
         // SAFETY: `this` is live; the owner's fast path reads only the
-        // lengths and caps (atomics, shared here) and the stack pointers
-        // (shared here), and writes only a reopened bin's length (atomic),
-        // top and stack words (not borrowed here); the rest is the caller's
-        // alone (its contract).
-        let (lens, caps, stacks, refills, rooms, large_sizes) = unsafe {
+        // lengths and caps meanwhile (atomics, shared here); the rest is the
+        // caller's alone (its contract).
+        let (lens, caps, gates_closed, stacks, refills) = unsafe {
             (
                 &*addr_of!((*this).lens),
                 &*addr_of!((*this).caps),
+                &*addr_of!((*this).gates_closed),
                 &*addr_of!((*this).stacks),
                 &mut *addr_of_mut!((*this).refills),
-                &*addr_of!((*this).rooms),
-                &*addr_of!((*this).large_sizes),
             )
         };
         let mut all = Vec::new();
@@ -81,14 +92,44 @@ impl FrontCache {
             lens[bin].store(0, Ordering::Relaxed);
             // An emptied cache starts small again: its thread may be idle.
             refills[bin] = FIRST_REFILL;
-            // The gate last, with Release: a fast path that finds it open
-            // also finds the bin emptied (it reads the length after the
-            // gate).
-            let cap = if large_sizes[bin] == 0 { rooms[bin] } else { 0 };
-            caps[bin].store(cap, Ordering::Release);
+            if !gates_closed.load(Ordering::Relaxed) {
+                // The owner's own: what an empty cache has reserved.
+                // SAFETY: as above.
+                caps[bin].store(unsafe { Self::empty_cap(this, bin) }, Ordering::Relaxed);
+            }
         }
         // SAFETY: as above.
         unsafe { *addr_of_mut!((*this).large_reserved) = 0 };
         all
+    }
+
+    /// The cap of `bin` in an empty cache: a small bin's room; nothing
+    /// reserved for a large one.
+    ///
+    /// # Safety
+    ///
+    /// `this` is a live cache; `bin < MAX_BINS`.
+    unsafe fn empty_cap(this: *const Self, bin: usize) -> usize {
+        // SAFETY: read-only fields, set when the cache was made.
+        let (rooms, large_sizes) = unsafe { (&*addr_of!((*this).rooms), &*addr_of!((*this).large_sizes)) };
+        if large_sizes[bin] == 0 {
+            rooms[bin]
+        } else {
+            0
+        }
+    }
+
+    /// Opens the gates a reclaim closed, once it emptied the cache: for
+    /// the owner, on its slow path (it alone opens them: see `caps`).
+    pub(crate) fn open_gates_after_reclaim(&mut self) {
+        if !*self.gates_closed.get_mut() {
+            return;
+        }
+        for bin in 0..MAX_BINS {
+            // SAFETY: `self` is live; `bin < MAX_BINS`.
+            let cap = unsafe { Self::empty_cap(self, bin) };
+            *self.caps[bin].get_mut() = cap;
+        }
+        *self.gates_closed.get_mut() = false;
     }
 }

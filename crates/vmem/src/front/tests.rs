@@ -191,12 +191,13 @@ pub(super) fn between_reads() {
     }
 }
 
-/// A reclaiming thread empties the cache and reopens the gates between the
-/// owner's two reads of a fast path that started after the gates closed
-/// (so the reclaim did not wait for it): the fast path must act on the
-/// emptied bin, not on objects the reclaim took. With the length read
-/// before the gate, it read the old length, then the reopened gate, and
-/// handed out (pop) or stacked on (push) objects given back to jemalloc.
+/// A reclaiming thread empties the cache between the owner's two reads of
+/// a fast path that started after the gates closed (so the reclaim did not
+/// wait for it): the fast path must not act on objects the reclaim took.
+/// When the reclaim reopened each gate as it emptied the bin, the fast path
+/// read the old length, then the open gate, and handed out (pop) or stacked
+/// on (push) objects given back to jemalloc; now the gates stay closed
+/// until the owner's slow path opens them.
 #[test]
 fn a_fast_path_that_meets_a_reclaim_between_its_reads_takes_nothing_back() {
     let classes = SizeClasses::get();
@@ -207,6 +208,8 @@ fn a_fast_path_that_meets_a_reclaim_between_its_reads_takes_nothing_back() {
     for push in [false, true] {
         // SAFETY: `this` is the live cache, used only through it here.
         unsafe {
+            // The owner's slow path, after the first round's reclaim.
+            (*this).open_gates_after_reclaim();
             for n in 0..5 {
                 assert!(FrontCache::push_entered(this, usize::from(bin), fake(n)));
             }
@@ -230,5 +233,34 @@ fn a_fast_path_that_meets_a_reclaim_between_its_reads_takes_nothing_back() {
         };
         assert_eq!(taken.get(), 5, "the reclaim ran");
         assert!(rest.iter().all(|&object| object == fake(99)), "push {push}: the reclaim's objects again: {rest:?}");
+    }
+}
+
+/// After a reclaim the gates stay closed, through a second reclaim that
+/// gives up (its barrier failed) and reopens what it closed, until the
+/// owner opens them on its slow path.
+#[test]
+fn gates_stay_closed_after_a_reclaim_until_the_owner_opens_them() {
+    let classes = SizeClasses::get();
+    let bin = usize::from(classes.bin_of(64));
+    let fake = |n: usize| NonNull::new((n * 64 + 64) as *mut u8).unwrap();
+    let mut cache = FrontCache::new(classes, 64 << 20);
+    let this: *mut FrontCache = &mut cache;
+    // SAFETY: `this` is the live cache, used only through it here; `bin`
+    // is a class's.
+    unsafe {
+        for n in 0..3 {
+            assert!(FrontCache::push_entered(this, bin, fake(n)));
+        }
+        let _ = FrontCache::close_gates(this);
+        assert_eq!(FrontCache::take_all(this).len(), 3);
+        assert!(!FrontCache::push_entered(this, bin, fake(7)));
+        assert_eq!(FrontCache::pop_entered(this, bin), None);
+        let saved = FrontCache::close_gates(this);
+        FrontCache::reopen_gates(this, saved);
+        assert!(!FrontCache::push_entered(this, bin, fake(7)), "a gave-up reclaim opened closed gates");
+        (*this).open_gates_after_reclaim();
+        assert!(FrontCache::push_entered(this, bin, fake(7)));
+        assert_eq!(FrontCache::pop_entered(this, bin), Some(fake(7)));
     }
 }
