@@ -15,21 +15,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rev=${1:?usage: bench/ab-paired.sh REV [PAIRS]}
 pairs=${2:-100}
-dir=${BENCH_DIR:-/dev/shm}
-out=bench/out/ab
-old_tree=$out/tree
-old_target=${VMEM_AB_TARGET:-${TMPDIR:-/tmp}/vmem-ab-target}
-mkdir -p "$out/old" "$out/new"
-
-echo "== building libvmem.so at $rev and from the working tree"
-git worktree remove --force "$old_tree" 2>/dev/null || rm -rf "$old_tree"
-git worktree add --quiet --detach "$old_tree" "$rev"
-(cd "$old_tree" && CARGO_TARGET_DIR="$old_target" cargo build --release --quiet -p vmem-ffi)
-cp "$old_target/release/libvmem.so" "$out/old/libvmem.so.1"
-git worktree remove --force "$old_tree"
-cargo build --release --quiet -p vmem-ffi
-cp target/release/libvmem.so "$out/new/libvmem.so.1"
-cc -O2 -I crates/vmem-ffi/include -o "$out/ab-pairs" bench/ab-pairs.c -L "$out/new" -l:libvmem.so.1
+# shellcheck source=bench/ab-build.sh
+source bench/ab-build.sh
 
 run() { LD_LIBRARY_PATH="$out/$1" "$out/ab-pairs" "$dir" "$2" 300000 2; }
 echo "row | new ÷ old, median | quartiles | pairs"

@@ -12,23 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rev=${1:?usage: bench/ab.sh REV [RUNS]}
 runs=${2:-15}
-dir=${BENCH_DIR:-/dev/shm}
-out=bench/out/ab
-old_tree=$out/tree
-# The old build's own target directory, kept between runs (bench/run.sh
-# empties bench/out).
-old_target=${VMEM_AB_TARGET:-${TMPDIR:-/tmp}/vmem-ab-target}
-mkdir -p "$out/old" "$out/new"
-
-echo "== building libvmem.so at $rev and from the working tree"
-git worktree remove --force "$old_tree" 2>/dev/null || rm -rf "$old_tree"
-git worktree add --quiet --detach "$old_tree" "$rev"
-(cd "$old_tree" && CARGO_TARGET_DIR="$old_target" cargo build --release --quiet -p vmem-ffi)
-cp "$old_target/release/libvmem.so" "$out/old/libvmem.so.1"
-git worktree remove --force "$old_tree"
-cargo build --release --quiet -p vmem-ffi
-cp target/release/libvmem.so "$out/new/libvmem.so.1"
-cc -O2 -I crates/vmem-ffi/include -o "$out/ab-pairs" bench/ab-pairs.c -L "$out/new" -l:libvmem.so.1
+# shellcheck source=bench/ab-build.sh
+source bench/ab-build.sh
 
 echo "row | $rev ns | working tree ns | new ÷ old"
 for row in "pair 64 B:64" "pair 4 KiB:4096" "pair 64 KiB:65536" "pair 1 MiB:1048576" "batch 1000 x 8-512 B:0"; do

@@ -1,9 +1,8 @@
-//! Attacks on the gates of the front caches' fast paths where
-//! `front_attack.rs` (one thread busy on its fast path, found through its
-//! home cache, small bins) does not go: several busy threads at once, caches
-//! found through the pool's thread slots (a thread's second pool, as the
-//! Node.js addon always does), and large bins, whose caps are reservations
-//! of a byte budget. Meanwhile another thread runs the pool full again and
+//! Attacks on the gates of the front caches' fast paths: one or several
+//! threads busy on their fast paths, their caches found through their home
+//! caches or through the pool's thread slots (a thread's second pool, as the
+//! Node.js addon always does), on small bins and on large ones, whose caps
+//! are reservations of a byte budget. Meanwhile another thread runs the pool full again and
 //! again, each failed allocation reclaiming every thread's caches under
 //! them. Every block carries a tag unique to it at both ends: one handed out
 //! twice shows as a wrong tag; afterwards the pool must be consistent with
@@ -136,6 +135,14 @@ fn attack(hammers: usize, decoy: Option<&Pool>, sizes: &[usize], fill_size: usiz
 fn fills_reclaim_caches_found_through_slots_of_threads_on_their_fast_paths() {
     let decoy = Pool::create(SHM, 16 << 20).unwrap();
     attack(3, Some(&decoy), &[16, 64, 64, 512, 4 * KIB], 64 * KIB, 300);
+}
+
+/// One thread on small bins through its home cache: on two cores it runs
+/// beside the fills all the time. (With the gates left open it died of
+/// SIGSEGV in 2 of 3 runs on a machine busy with a build.)
+#[test]
+fn fills_reclaim_the_cache_of_a_thread_on_its_fast_path() {
+    attack(1, None, &[16, 64, 64, 512, 4 * KIB], 64 * KIB, 150);
 }
 
 /// Three threads on small bins through their home caches.
