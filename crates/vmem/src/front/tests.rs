@@ -264,3 +264,100 @@ fn gates_stay_closed_after_a_reclaim_until_the_owner_opens_them() {
         assert_eq!(FrontCache::pop_entered(this, bin), Some(fake(7)));
     }
 }
+
+/// The model of `stacks_match_a_model` with reclaims among the owner's
+/// calls: reclaims that empty the cache (some back to back, before the
+/// owner runs again), reclaims that give up and restore the gates, the
+/// owner's own flush, and the owner's fast path meanwhile (a push or pop
+/// through the gates, which must miss while they are closed), its slow
+/// path opening them first. Lengths never pass caps nor caps rooms; open
+/// gates keep the budget's books (the large caps add up to what they
+/// reserved); closed ones hold nothing and reserve nothing.
+#[test]
+fn reclaims_keep_the_books() {
+    let classes = SizeClasses::get();
+    let mut cache = FrontCache::new(classes, 64 << 20);
+    let this: *mut FrontCache = &mut cache;
+    let mut model: Vec<Vec<NonNull<u8>>> = vec![Vec::new(); MAX_BINS];
+    let drain = |model: &mut Vec<Vec<NonNull<u8>>>| {
+        let mut all: Vec<_> =
+            (0..=u8::MAX).zip(model).flat_map(|(bin, stack)| stack.drain(..).map(move |ptr| (bin, ptr))).collect();
+        all.sort_by_key(|&(bin, ptr)| (bin, ptr));
+        all
+    };
+    let sorted = |mut all: Vec<(u8, NonNull<u8>)>| {
+        all.sort_by_key(|&(bin, ptr)| (bin, ptr));
+        all
+    };
+    let (mut seed, mut next, mut closed_misses) = (0x2545_f491_u64, 1usize, 0);
+    for step in 0..200_000 {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let bin = (seed >> 33) as usize % MAX_BINS;
+        let ptr = NonNull::new(next as *mut u8).unwrap();
+        // SAFETY: `this` is the live cache, used only through it here; every
+        // bin is below MAX_BINS.
+        unsafe {
+            let closed = (*this).gates_closed.load(Ordering::Relaxed);
+            match (seed >> 40) % 64 {
+                // The owner's slow path.
+                op if op < 24 => {
+                    (*this).open_gates_after_reclaim();
+                    next += 1;
+                    if (*this).push_or_grow(bin as u8, ptr) {
+                        model[bin].push(ptr);
+                    }
+                }
+                // The owner's fast path.
+                op if op < 36 => {
+                    next += 1;
+                    let pushed = FrontCache::push_entered(this, bin, ptr);
+                    assert!(!(closed && pushed), "step {step}: a push through a closed gate");
+                    closed_misses += usize::from(closed);
+                    if pushed {
+                        model[bin].push(ptr);
+                    }
+                }
+                op if op < 56 => assert_eq!(FrontCache::pop_entered(this, bin), model[bin].pop(), "step {step}"),
+                // A reclaim that empties the cache.
+                op if op < 59 => {
+                    let _ = FrontCache::close_gates(this);
+                    assert_eq!(sorted(FrontCache::take_all(this)), drain(&mut model), "step {step}");
+                }
+                // A reclaim that gives up, the owner's fast path missing
+                // meanwhile.
+                op if op < 62 => {
+                    let saved = FrontCache::close_gates(this);
+                    assert!(!FrontCache::push_entered(this, bin, ptr));
+                    assert_eq!(FrontCache::pop_entered(this, bin), None);
+                    FrontCache::reopen_gates(this, saved);
+                }
+                // The owner's flush (`flush_current_thread`).
+                62 => {
+                    assert_eq!(sorted(FrontCache::take_all(this)), drain(&mut model), "step {step}");
+                    (*this).open_gates_after_reclaim();
+                }
+                // The owner's spill, on its slow path.
+                _ => {
+                    (*this).open_gates_after_reclaim();
+                    let mut out = [NonNull::dangling(); 3];
+                    let taken = (*this).take_oldest(bin as u8, &mut out);
+                    assert_eq!(&out[..taken], &model[bin][..taken]);
+                    model[bin].drain(..taken);
+                }
+            }
+            let cache = &*this;
+            let (lens, caps) = (&cache.lens, &cache.caps);
+            assert!((0..MAX_BINS).all(|bin| lens[bin].load(Ordering::Relaxed) <= caps[bin].load(Ordering::Relaxed)
+                && caps[bin].load(Ordering::Relaxed) <= cache.rooms[bin]));
+            let books =
+                (0..MAX_BINS).map(|bin| caps[bin].load(Ordering::Relaxed) * cache.large_sizes[bin]).sum::<usize>();
+            match cache.gates_closed.load(Ordering::Relaxed) {
+                false => assert!(books == cache.large_reserved && books <= cache.large_budget, "step {step}"),
+                true => {
+                    assert!(books == 0 && cache.large_reserved == 0 && model.iter().all(Vec::is_empty), "step {step}")
+                }
+            }
+        }
+    }
+    assert!(closed_misses > 100, "the fast path met closed gates {closed_misses} times");
+}
