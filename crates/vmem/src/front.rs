@@ -20,7 +20,7 @@
 //! for a small bin.
 
 use std::ptr::{addr_of, addr_of_mut, NonNull};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::sizeclass::{SizeClasses, MAX_BINS};
 
@@ -117,9 +117,6 @@ pub(crate) struct FrontCache {
     /// the gate first fixed that but cost a 64 B pair 3 %: the length's
     /// load is the one on the critical path.)
     caps: [AtomicUsize; MAX_BINS],
-    /// A reclaim closed the gates and emptied the cache; its owner opens
-    /// them on its next slow path.
-    gates_closed: AtomicBool,
     /// Each bin's objects, bottom first: the `k`-th from the bottom is at
     /// `stacks[bin] + k` for `1 <= k <= len` (the top too, which `tops`
     /// repeats), and `stacks[bin] + 0` is a spare that an emptying pop reads
@@ -180,7 +177,6 @@ impl FrontCache {
             refills: [FIRST_REFILL; MAX_BINS],
             large_reserved: 0,
             large_budget,
-            gates_closed: AtomicBool::new(false),
             storage,
         }
     }

@@ -15,9 +15,9 @@
 //! ends, until the owner opens them on its slow path: a fast path that
 //! started after they closed may have read a bin's length from before the
 //! emptying, and must still find its gate closed. That keeps the fast path
-//! to two stores
-//! around its work: a load of the claim and its branch cost the 64 B
-//! malloc/free pair 6 % (median of 300 paired runs, `bench/ab-pairs.c`).
+//! to two stores around its work: a load of the claim and its branch cost
+//! the 64 B malloc/free pair 6 % (median of 300 paired runs,
+//! `bench/ab-pairs.c`).
 //!
 //! Either way the owner's side is plain stores and loads: the ordering
 //! between its store and its loads that such a hand-over needs is paid by

@@ -9,15 +9,19 @@ use std::sync::atomic::Ordering;
 use super::{FrontCache, FIRST_REFILL};
 use crate::sizeclass::MAX_BINS;
 
-/// The gates of a cache as [`FrontCache::close_gates`] found them.
-pub(crate) struct SavedGates {
-    caps: [usize; MAX_BINS],
-    /// Closed already by an earlier reclaim, and not yet opened by the
-    /// owner.
-    closed: bool,
-}
-
 impl FrontCache {
+    /// Whether a reclaim closed the gates (and the owner has not opened
+    /// them): bin 0, the smallest class, is a small bin, whose cap is its
+    /// room (at least 4) while its gate is open.
+    ///
+    /// # Safety
+    ///
+    /// `this` is a live cache.
+    pub(crate) unsafe fn gates_closed(this: *const Self) -> bool {
+        // SAFETY: a live cache (caller's contract); 0 < MAX_BINS.
+        unsafe { Self::cap(this, 0) }.load(Ordering::Relaxed) == 0
+    }
+
     /// Closes every gate of the owner's fast path (see `caps`), for a
     /// thread that claimed the cache, and returns the caps they had. The
     /// owner opens them again on its next slow path, once the cache is
@@ -30,29 +34,25 @@ impl FrontCache {
     ///
     /// `this` is a live cache whose owner is outside its slow path and stays
     /// out (the cache is claimed), so that nothing else changes the caps.
-    pub(crate) unsafe fn close_gates(this: *const Self) -> SavedGates {
+    pub(crate) unsafe fn close_gates(this: *const Self) -> [usize; MAX_BINS] {
         // SAFETY: a live cache (caller's contract); every index is below
         // MAX_BINS.
-        let caps = std::array::from_fn(|bin| unsafe { Self::cap(this, bin) }.swap(0, Ordering::Relaxed));
-        // SAFETY: as above.
-        let closed = unsafe { &*addr_of!((*this).gates_closed) }.swap(true, Ordering::Relaxed);
-        SavedGates { caps, closed }
+        std::array::from_fn(|bin| unsafe { Self::cap(this, bin) }.swap(0, Ordering::Relaxed))
     }
 
-    /// Opens the gates [`close_gates`](Self::close_gates) closed, with the
-    /// caps it returned.
+    /// Puts back the caps [`close_gates`](Self::close_gates) returned: the
+    /// gates are as they were (closed still, if an earlier reclaim closed
+    /// them).
     ///
     /// # Safety
     ///
     /// As for [`close_gates`](Self::close_gates), which returned `caps` for
     /// this cache.
-    pub(crate) unsafe fn reopen_gates(this: *const Self, saved: SavedGates) {
-        for (bin, cap) in saved.caps.into_iter().enumerate() {
+    pub(crate) unsafe fn reopen_gates(this: *const Self, caps: [usize; MAX_BINS]) {
+        for (bin, cap) in caps.into_iter().enumerate() {
             // SAFETY: as above.
             unsafe { Self::cap(this, bin) }.store(cap, Ordering::Relaxed);
         }
-        // SAFETY: as above.
-        unsafe { &*addr_of!((*this).gates_closed) }.store(saved.closed, Ordering::Relaxed);
     }
 
     /// Takes every cached object out, with its bin. Open gates stay open
@@ -73,15 +73,16 @@ impl FrontCache {
         // SAFETY: `this` is live; the owner's fast path reads only the
         // lengths and caps meanwhile (atomics, shared here); the rest is the
         // caller's alone (its contract).
-        let (lens, caps, gates_closed, stacks, refills) = unsafe {
+        let (lens, caps, stacks, refills) = unsafe {
             (
                 &*addr_of!((*this).lens),
                 &*addr_of!((*this).caps),
-                &*addr_of!((*this).gates_closed),
                 &*addr_of!((*this).stacks),
                 &mut *addr_of_mut!((*this).refills),
             )
         };
+        // SAFETY: as above.
+        let closed = unsafe { Self::gates_closed(this) };
         let mut all = Vec::new();
         for (index, bin) in (0..=u8::MAX).zip(0..MAX_BINS) {
             let len = lens[bin].load(Ordering::Relaxed);
@@ -92,7 +93,7 @@ impl FrontCache {
             lens[bin].store(0, Ordering::Relaxed);
             // An emptied cache starts small again: its thread may be idle.
             refills[bin] = FIRST_REFILL;
-            if !gates_closed.load(Ordering::Relaxed) {
+            if !closed {
                 // The owner's own: what an empty cache has reserved.
                 // SAFETY: as above.
                 caps[bin].store(unsafe { Self::empty_cap(this, bin) }, Ordering::Relaxed);
@@ -122,7 +123,8 @@ impl FrontCache {
     /// Opens the gates a reclaim closed, once it emptied the cache: for
     /// the owner, on its slow path (it alone opens them: see `caps`).
     pub(crate) fn open_gates_after_reclaim(&mut self) {
-        if !*self.gates_closed.get_mut() {
+        // SAFETY: `self` is live.
+        if !unsafe { Self::gates_closed(self) } {
             return;
         }
         for bin in 0..MAX_BINS {
@@ -130,6 +132,5 @@ impl FrontCache {
             let cap = unsafe { Self::empty_cap(self, bin) };
             *self.caps[bin].get_mut() = cap;
         }
-        *self.gates_closed.get_mut() = false;
     }
 }

@@ -298,7 +298,7 @@ fn reclaims_keep_the_books() {
         // SAFETY: `this` is the live cache, used only through it here; every
         // bin is below MAX_BINS.
         unsafe {
-            let closed = (*this).gates_closed.load(Ordering::Relaxed);
+            let closed = FrontCache::gates_closed(this);
             match (seed >> 40) % 64 {
                 // The owner's slow path.
                 op if op < 24 => {
@@ -352,7 +352,7 @@ fn reclaims_keep_the_books() {
                 && caps[bin].load(Ordering::Relaxed) <= cache.rooms[bin]));
             let books =
                 (0..MAX_BINS).map(|bin| caps[bin].load(Ordering::Relaxed) * cache.large_sizes[bin]).sum::<usize>();
-            match cache.gates_closed.load(Ordering::Relaxed) {
+            match FrontCache::gates_closed(cache) {
                 // Open gates are open: a small bin's cap is its room, or its
                 // fast path would miss for good.
                 false => assert!(
