@@ -2,11 +2,11 @@
 //! threads busy on their fast paths, their caches found through their home
 //! caches or through the pool's thread slots (a thread's second pool, as the
 //! Node.js addon always does), on small bins and on large ones, whose caps
-//! are reservations of a byte budget. Meanwhile another thread runs the pool full again and
-//! again, each failed allocation reclaiming every thread's caches under
-//! them. Every block carries a tag unique to it at both ends: one handed out
-//! twice shows as a wrong tag; afterwards the pool must be consistent with
-//! nothing allocated.
+//! are reservations of a byte budget. Meanwhile another thread runs the
+//! pool full again and again, each failed allocation reclaiming every
+//! thread's caches under them. Every block carries a tag unique to it at
+//! both ends: one handed out twice shows as a wrong tag; afterwards the pool
+//! must be consistent with nothing allocated.
 
 mod common;
 
