@@ -22,7 +22,7 @@ use vmem_jemalloc_sys as jemalloc;
 use crate::arena;
 use crate::ctl;
 use crate::error::{Error, Result};
-use crate::front::{Refill, BIN_MAX_OBJECTS};
+use crate::front::{Refill, SPILL_MAX_OBJECTS};
 use crate::log::Level;
 use crate::pagemap::PageMap;
 use crate::placement::Placement;
@@ -306,9 +306,9 @@ impl PoolCaches {
     /// Gives the older half of a full bin back to jemalloc.
     #[inline(never)]
     fn spill(&self, cache: &InUse, bin: u8) {
-        let mut oldest = [NonNull::dangling(); BIN_MAX_OBJECTS];
-        let batch = cache.front().batch(bin);
-        let taken = cache.front().take_oldest(bin, &mut oldest[..batch]);
+        let mut oldest = [NonNull::dangling(); SPILL_MAX_OBJECTS];
+        let count = cache.front().spill_count(bin).min(SPILL_MAX_OBJECTS);
+        let taken = cache.front().take_oldest(bin, &mut oldest[..count]);
         for &object in &oldest[..taken] {
             self.threads.give_back(cache.0, bin, object, cache.flags());
         }

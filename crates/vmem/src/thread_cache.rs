@@ -198,7 +198,8 @@ mod tests {
     fn objects_after_fork(in_use_at_fork: bool) -> usize {
         let classes = SizeClasses::get();
         let bin = classes.bin_of(64);
-        let cache = NonNull::from(Box::leak(Box::new(ThreadCache::new(0, None, FrontCache::new(classes, 64 << 20)))));
+        let cache =
+            NonNull::from(Box::leak(Box::new(ThreadCache::new(0, None, FrontCache::new(classes, 64 << 20).unwrap()))));
         // SAFETY: made above, used by this thread alone, freed at the end.
         unsafe {
             for n in 1..=3 {

@@ -138,6 +138,15 @@ impl Threads {
     fn register_thread(self: &Arc<Self>) -> Option<NonNull<ThreadCache>> {
         let mut list = self.lock();
         let list = list.as_mut()?;
+        // Without memory for its stacks the thread goes uncached, as without
+        // a jemalloc cache below: slower, never failing for it.
+        let front = match FrontCache::new(self.classes, self.pool_len) {
+            Ok(front) => front,
+            Err(error) => {
+                crate::vlog!(Level::Basic, "no thread cache for pool {} ({error})", self.pool_id);
+                return None;
+            }
+        };
         let tcache = match ctl::read::<u32>("tcache.create") {
             Ok(tcache) => Some(tcache),
             Err(errno) => {
@@ -146,7 +155,7 @@ impl Threads {
             }
         };
         let flags = ctl::mallocx_arena(self.arena) | tcache.map_or(ctl::MALLOCX_TCACHE_NONE, ctl::mallocx_tcache);
-        let cache = Box::new(ThreadCache::new(flags, tcache, FrontCache::new(self.classes, self.pool_len)));
+        let cache = Box::new(ThreadCache::new(flags, tcache, front));
         let cache = NonNull::from(Box::leak(cache));
         if thread_entries::add(self.pool_id, cache) {
             list.push(cache);

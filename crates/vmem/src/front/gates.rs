@@ -11,8 +11,8 @@ use crate::sizeclass::MAX_BINS;
 
 impl FrontCache {
     /// Whether a reclaim closed the gates (and the owner has not opened
-    /// them): bin 0, the smallest class, is a small bin, whose cap is its
-    /// room (at least 4) while its gate is open.
+    /// them): bin 0, the smallest class, is a small bin, whose cap is at
+    /// least its base cap (at least 4) while its gate is open.
     ///
     /// # Safety
     ///
@@ -89,7 +89,7 @@ impl FrontCache {
             // SAFETY: the bin's `room + 1` words, inside `storage`, are the
             // caller's (as above); `len <= room`.
             let stack = unsafe { std::slice::from_raw_parts(stacks[bin].add(1), len) };
-            all.extend(stack.iter().map(|&ptr| (index, ptr)));
+            all.extend(stack.iter().flatten().map(|&ptr| (index, ptr)));
             lens[bin].store(0, Ordering::Relaxed);
             // An emptied cache starts small again: its thread may be idle.
             refills[bin] = FIRST_REFILL;
@@ -100,24 +100,23 @@ impl FrontCache {
             }
         }
         // SAFETY: as above.
-        unsafe { *addr_of_mut!((*this).large_reserved) = 0 };
+        unsafe {
+            *addr_of_mut!((*this).large_reserved) = 0;
+            *addr_of_mut!((*this).small_grown) = 0;
+        }
         all
     }
 
-    /// The cap of `bin` in an empty cache: a small bin's room; nothing
-    /// reserved for a large one.
+    /// The cap of `bin` in an empty cache: a small bin's base cap (it grows
+    /// again if its thread still needs it); nothing reserved for a large
+    /// one.
     ///
     /// # Safety
     ///
     /// `this` is a live cache; `bin < MAX_BINS`.
     unsafe fn empty_cap(this: *const Self, bin: usize) -> usize {
-        // SAFETY: read-only fields, set when the cache was made.
-        let (rooms, large_sizes) = unsafe { (&*addr_of!((*this).rooms), &*addr_of!((*this).large_sizes)) };
-        if large_sizes[bin] == 0 {
-            rooms[bin]
-        } else {
-            0
-        }
+        // SAFETY: a read-only field, set when the cache was made.
+        unsafe { (*addr_of!((*this).base_caps))[bin] }
     }
 
     /// Opens the gates a reclaim closed, once it emptied the cache: for

@@ -11,7 +11,7 @@ fn take_all(cache: &mut FrontCache) -> Vec<(u8, NonNull<u8>)> {
 #[test]
 fn bins_are_stacks_bounded_by_bytes() {
     let classes = SizeClasses::get();
-    let mut cache = FrontCache::new(classes, 64 << 20);
+    let mut cache = FrontCache::new(classes, 64 << 20).unwrap();
     let bin = classes.bin_of(64);
     let fake = |n: usize| NonNull::new((n * 64 + 64) as *mut u8).unwrap();
     let mut pushed = 0;
@@ -39,10 +39,73 @@ fn bins_are_stacks_bounded_by_bytes() {
 }
 
 #[test]
+fn small_bins_grow_while_they_keep_filling() {
+    let classes = SizeClasses::get();
+    let mut cache = FrontCache::new(classes, 64 << 20).unwrap();
+    let bin = classes.bin_of(64);
+    let index = usize::from(bin);
+    let fake = |n: usize| NonNull::new((n * 64 + 64) as *mut u8).unwrap();
+    let mut pushed = 0;
+    while cache.push(bin, fake(pushed)) {
+        pushed += 1;
+    }
+    assert_eq!(pushed, BIN_MAX_OBJECTS);
+    // A free's slow path doubles the bin's room until it reaches its most.
+    while cache.push_or_grow(bin, fake(pushed)) {
+        pushed += 1;
+    }
+    assert_eq!(pushed, GROWN_BIN_MAX_OBJECTS);
+    assert_eq!(cache.small_grown, (GROWN_BIN_MAX_OBJECTS - BIN_MAX_OBJECTS) * 64);
+    assert_eq!(cache.pop(bin), Some(fake(pushed - 1)));
+    // Spills and refills stay as large as they were.
+    assert_eq!(cache.batch(bin), BIN_MAX_OBJECTS / 2);
+    let mut oldest = [NonNull::dangling(); BIN_MAX_OBJECTS / 2];
+    assert_eq!(cache.take_oldest(bin, &mut oldest), BIN_MAX_OBJECTS / 2);
+    assert_eq!(oldest[0], fake(0));
+    assert_eq!(cache.pop(bin), Some(fake(pushed - 2)));
+    // An emptied cache starts small again.
+    assert_eq!(take_all(&mut cache).len(), pushed - 2 - BIN_MAX_OBJECTS / 2);
+    assert_eq!((cache.caps[index].load(Ordering::Relaxed), cache.small_grown), (BIN_MAX_OBJECTS, 0));
+}
+
+#[test]
+fn small_bins_take_back_what_others_grew_and_do_not_use() {
+    let classes = SizeClasses::get();
+    // A 4 MiB pool: the small bins may grow by 256 KiB together.
+    let mut cache = FrontCache::new(classes, 4 << 20).unwrap();
+    assert_eq!(cache.small_budget, 256 << 10);
+    let (big, little) = (classes.bin_of(512), classes.bin_of(64));
+    let (big_index, little_index) = (usize::from(big), usize::from(little));
+    let fake = |n: usize| NonNull::new((n * 512 + 512) as *mut u8).unwrap();
+    let mut big_objects = 0;
+    while cache.push_or_grow(big, fake(big_objects)) {
+        big_objects += 1;
+    }
+    // 256 objects, doubled to 512, then the 128 KiB left: 256 more.
+    assert_eq!(big_objects, 768);
+    assert_eq!(cache.small_grown, 256 << 10);
+    let mut little_objects = 0;
+    while cache.push(little, fake(10_000 + little_objects)) {
+        little_objects += 1;
+    }
+    // The big bin uses all it grew by: nothing for the little one.
+    assert!(!cache.push_or_grow(little, fake(20_000)));
+    for _ in 0..668 {
+        assert!(cache.pop(big).is_some());
+    }
+    // Now the big bin keeps its base cap (it holds fewer objects), and
+    // the little one doubles.
+    assert!(cache.push_or_grow(little, fake(20_000)));
+    assert_eq!(cache.caps[big_index].load(Ordering::Relaxed), BIN_MAX_OBJECTS);
+    assert_eq!(cache.caps[little_index].load(Ordering::Relaxed), 2 * little_objects);
+    assert_eq!(cache.small_grown, little_objects * 64);
+}
+
+#[test]
 fn large_bins_share_a_byte_budget() {
     let classes = SizeClasses::get();
     let pool_len = 64 << 20;
-    let mut cache = FrontCache::new(classes, pool_len);
+    let mut cache = FrontCache::new(classes, pool_len).unwrap();
     let budget = pool_len / 16;
     let fake = |n: usize| NonNull::new((n * 4096 + 4096) as *mut u8).unwrap();
     let (mebibyte, kib64) = (classes.bin_of(1 << 20), classes.bin_of(64 << 10));
@@ -80,7 +143,7 @@ fn large_bins_share_a_byte_budget() {
     assert_eq!(take_all(&mut cache).len(), big - 1 + 1 + 13);
     assert!(cache.push_or_grow(mebibyte, fake(400)));
     // A pool too small for a class's block never caches it.
-    let mut tiny = FrontCache::new(classes, 8 << 20);
+    let mut tiny = FrontCache::new(classes, 8 << 20).unwrap();
     assert!(!tiny.push_or_grow(mebibyte, fake(0)));
     assert!(tiny.push_or_grow(kib64, fake(0)));
 }
@@ -89,12 +152,13 @@ fn large_bins_share_a_byte_budget() {
 /// against a plain vector per bin over random pushes, pops, spills and
 /// flushes, on every bin (those past the classes too: a write past a
 /// bin's words would show in its neighbour), in long phases of mostly
-/// pushes and mostly pops so that bins fill to their caps and the large
-/// ones compete for the budget; the budget's books are checked as it goes.
+/// pushes and mostly pops so that bins fill to their caps, and the large
+/// ones compete for their budget and the small ones for theirs (a 4 MiB
+/// pool's: 256 KiB each); the budgets' books are checked as it goes.
 #[test]
 fn stacks_match_a_model() {
     let classes = SizeClasses::get();
-    let mut cache = FrontCache::new(classes, 64 << 20);
+    let mut cache = FrontCache::new(classes, 4 << 20).unwrap();
     let mut model: Vec<Vec<NonNull<u8>>> = vec![Vec::new(); MAX_BINS];
     let (mut seed, mut next, mut full) = (0x9e37_79b9_u64, 1usize, [false; MAX_BINS]);
     for step in 0..400_000 {
@@ -130,21 +194,31 @@ fn stacks_match_a_model() {
             }
             _ => {}
         }
-        let books =
-            (0..MAX_BINS).map(|bin| cache.caps[bin].load(Ordering::Relaxed) * cache.large_sizes[bin]).sum::<usize>();
-        assert!(books == cache.large_reserved && books <= cache.large_budget, "step {step}");
+        let (large, small) = books(&cache);
+        assert!(large == cache.large_reserved && large <= cache.large_budget, "step {step}");
+        assert!(small == cache.small_grown && small <= cache.small_budget, "step {step}");
         assert!((0..MAX_BINS)
             .all(|bin| cache.lens[bin].load(Ordering::Relaxed) <= cache.caps[bin].load(Ordering::Relaxed)
+                && cache.base_caps[bin] <= cache.caps[bin].load(Ordering::Relaxed)
                 && cache.caps[bin].load(Ordering::Relaxed) <= cache.rooms[bin]));
     }
     // Every bin was full at times (bins past the classes always are).
     assert_eq!(full, [true; MAX_BINS]);
 }
 
+/// The budgets' books as the caps say (caps, not the fields that count
+/// them): the bytes the large bins reserved, and the small bins grew by.
+fn books(cache: &FrontCache) -> (usize, usize) {
+    let cap = |bin: usize| cache.caps[bin].load(Ordering::Relaxed);
+    let large = (0..MAX_BINS).map(|bin| cap(bin) * cache.large_sizes[bin]).sum();
+    let small = (0..MAX_BINS).map(|bin| cap(bin).saturating_sub(cache.base_caps[bin]) * cache.small_sizes[bin]).sum();
+    (large, small)
+}
+
 #[test]
 fn bins_past_the_classes_never_cache() {
     let classes = SizeClasses::get();
-    let mut cache = FrontCache::new(classes, 64 << 20);
+    let mut cache = FrontCache::new(classes, 64 << 20).unwrap();
     let fake = NonNull::new(4096 as *mut u8).unwrap();
     // Bins past the classes never cache, whatever their number.
     for bin in [classes.count() as u8, crate::sizeclass::NO_BIN, u8::MAX] {
@@ -156,7 +230,7 @@ fn bins_past_the_classes_never_cache() {
 #[test]
 fn refills_start_small_double_and_start_small_again_once_emptied() {
     let classes = SizeClasses::get();
-    let mut cache = FrontCache::new(classes, 64 << 20);
+    let mut cache = FrontCache::new(classes, 64 << 20).unwrap();
     let bin = classes.bin_of(64);
     let full = cache.batch(bin);
     let first = usize::from(FIRST_REFILL);
@@ -203,7 +277,7 @@ fn a_fast_path_that_meets_a_reclaim_between_its_reads_takes_nothing_back() {
     let classes = SizeClasses::get();
     let bin = classes.bin_of(64);
     let fake = |n: usize| NonNull::new((n * 64 + 64) as *mut u8).unwrap();
-    let mut cache = FrontCache::new(classes, 64 << 20);
+    let mut cache = FrontCache::new(classes, 64 << 20).unwrap();
     let this: *mut FrontCache = &mut cache;
     for push in [false, true] {
         // SAFETY: `this` is the live cache, used only through it here.
@@ -244,7 +318,7 @@ fn gates_stay_closed_after_a_reclaim_until_the_owner_opens_them() {
     let classes = SizeClasses::get();
     let bin = usize::from(classes.bin_of(64));
     let fake = |n: usize| NonNull::new((n * 64 + 64) as *mut u8).unwrap();
-    let mut cache = FrontCache::new(classes, 64 << 20);
+    let mut cache = FrontCache::new(classes, 64 << 20).unwrap();
     let this: *mut FrontCache = &mut cache;
     // SAFETY: `this` is the live cache, used only through it here; `bin`
     // is a class's.
@@ -271,13 +345,13 @@ fn gates_stay_closed_after_a_reclaim_until_the_owner_opens_them() {
 /// owner's own flush, and the owner's fast path meanwhile (a push or pop
 /// through the gates, which must miss while they are closed), its slow
 /// path opening them first. Lengths never pass caps nor caps rooms; open
-/// gates keep the budget's books (the large caps add up to what they
-/// reserved, and a small bin's cap is its room); closed ones hold nothing
-/// and reserve nothing.
+/// gates keep the budgets' books (the large caps add up to what they
+/// reserved, the small ones to their base caps and what they grew by);
+/// closed ones hold nothing and reserve nothing.
 #[test]
 fn reclaims_keep_the_books() {
     let classes = SizeClasses::get();
-    let mut cache = FrontCache::new(classes, 64 << 20);
+    let mut cache = FrontCache::new(classes, 64 << 20).unwrap();
     let this: *mut FrontCache = &mut cache;
     let mut model: Vec<Vec<NonNull<u8>>> = vec![Vec::new(); MAX_BINS];
     let drain = |model: &mut Vec<Vec<NonNull<u8>>>| {
@@ -350,22 +424,25 @@ fn reclaims_keep_the_books() {
             let (lens, caps) = (&cache.lens, &cache.caps);
             assert!((0..MAX_BINS).all(|bin| lens[bin].load(Ordering::Relaxed) <= caps[bin].load(Ordering::Relaxed)
                 && caps[bin].load(Ordering::Relaxed) <= cache.rooms[bin]));
-            let books =
-                (0..MAX_BINS).map(|bin| caps[bin].load(Ordering::Relaxed) * cache.large_sizes[bin]).sum::<usize>();
+            let (large, small) = books(cache);
             match FrontCache::gates_closed(cache) {
-                // Open gates are open: a small bin's cap is its room, or its
-                // fast path would miss for good.
+                // Open gates are open: a small bin's cap is at least its
+                // base cap, or its fast path would miss for good.
                 false => assert!(
-                    books == cache.large_reserved
-                        && books <= cache.large_budget
-                        && (0..MAX_BINS)
-                            .all(|bin| cache.large_sizes[bin] != 0
-                                || caps[bin].load(Ordering::Relaxed) == cache.rooms[bin]),
+                    large == cache.large_reserved
+                        && large <= cache.large_budget
+                        && small == cache.small_grown
+                        && small <= cache.small_budget
+                        && (0..MAX_BINS).all(|bin| caps[bin].load(Ordering::Relaxed) >= cache.base_caps[bin]),
                     "step {step}"
                 ),
-                true => {
-                    assert!(books == 0 && cache.large_reserved == 0 && model.iter().all(Vec::is_empty), "step {step}")
-                }
+                true => assert!(
+                    large == 0
+                        && cache.large_reserved == 0
+                        && cache.small_grown == 0
+                        && model.iter().all(Vec::is_empty),
+                    "step {step}"
+                ),
             }
         }
     }
