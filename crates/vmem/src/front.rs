@@ -42,9 +42,10 @@ pub(crate) const BIN_MAX_OBJECTS: usize = 256;
 /// filling (see [`FrontCache::push_or_grow`]). A thread whose working set
 /// churns more objects of a class than the bin first holds would otherwise
 /// send half a bin through jemalloc's general path on every spill and
-/// refill: the small batch of `npm run bench` with 3000 live objects took
-/// 19.5 ns per operation against 10.2 with 1000, and 32.5 with 10000 (the
-/// tcmalloc heap: 9.6 and 13.1).
+/// refill: the small batch of `npm run bench` with 3000, 10 000 and 30 000
+/// live objects took 18.7, 36.7 and 45.2 ns per operation against 10.4 with
+/// 1000; grown, 9.7, 10.0 and 10.8 (the tcmalloc heap: 9.6, 13.1, 10.8).
+/// At 1 MiB and 2048 objects, 30 000 took 21.3.
 const GROWN_BIN_BYTES: usize = 2 << 20;
 const GROWN_BIN_MAX_OBJECTS: usize = 4096;
 
