@@ -25,7 +25,7 @@ use std::io;
 use std::ptr::{addr_of, addr_of_mut, NonNull};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use memmap2::MmapMut;
+use memmap2::{MmapMut, MmapOptions};
 
 use crate::sizeclass::{SizeClasses, MAX_BINS};
 
@@ -48,9 +48,6 @@ pub(crate) const BIN_MAX_OBJECTS: usize = 256;
 /// At 1 MiB and 2048 objects, 30 000 took 21.3.
 const GROWN_BIN_BYTES: usize = 2 << 20;
 const GROWN_BIN_MAX_OBJECTS: usize = 4096;
-
-/// The most objects one spill gives back: half the fullest bin.
-pub(crate) const SPILL_MAX_OBJECTS: usize = GROWN_BIN_MAX_OBJECTS / 2;
 
 /// The bytes by which one thread's small bins may grow past
 /// [`BIN_BYTES`], together, for one pool: a sixteenth of the pool, at most
@@ -169,17 +166,16 @@ pub(crate) struct FrontCache {
     /// `(cap - base_cap) * small_size`), at most `small_budget`.
     small_grown: usize,
     small_budget: usize,
-    /// Never read, only owned: dropping it unmaps the words every `stacks`
-    /// entry points into. An anonymous mapping,
-    /// zero (`None`) until written, so that a thread's cache takes memory
-    /// only for the stack words it uses (a grown bin's room is 16 KiB).
+    /// Never read, only owned: dropping it frees the words every `stacks`
+    /// entry points into.
     #[allow(dead_code)]
-    storage: MmapMut,
+    storage: StackWords,
 }
 
 impl FrontCache {
     /// An empty front cache for a pool of `pool_len` bytes; an error if the
-    /// system has no memory to map for its stacks.
+    /// system has no memory to map for its stacks (then
+    /// [`holding_nothing`](Self::holding_nothing) will do).
     pub(crate) fn new(classes: &SizeClasses, pool_len: usize) -> io::Result<Self> {
         let large_budget = (pool_len / 16).min(LARGE_BUDGET_MAX);
         let mut rooms = [0; MAX_BINS];
@@ -200,21 +196,14 @@ impl FrontCache {
             }
         }
         let words: usize = rooms.iter().map(|room| room + 1).sum();
-        let mut storage = MmapMut::map_anon(words * size_of::<Option<NonNull<u8>>>())?;
-        let mut stacks = [std::ptr::null_mut(); MAX_BINS];
-        let mut next = storage.as_mut_ptr().cast::<Option<NonNull<u8>>>();
-        for (stack, room) in stacks.iter_mut().zip(rooms) {
-            *stack = next;
-            // SAFETY: the rooms' words plus one each add up to the storage's
-            // length (page-aligned, so aligned for a word), so this stays
-            // inside it or one past its end.
-            next = unsafe { next.add(room + 1) };
-        }
-        Ok(FrontCache {
+        // No swap reserved: where the system counts commitments strictly,
+        // each cache would otherwise count its whole room (0.7 MiB).
+        let storage = MmapOptions::new().len(words * size_of::<Option<NonNull<u8>>>()).no_reserve_swap().map_anon()?;
+        let mut cache = FrontCache {
             tops: [None; MAX_BINS],
             lens: [const { AtomicUsize::new(0) }; MAX_BINS],
             caps: base_caps.map(AtomicUsize::new),
-            stacks,
+            stacks: [std::ptr::null_mut(); MAX_BINS],
             rooms,
             base_caps,
             large_sizes,
@@ -224,8 +213,51 @@ impl FrontCache {
             large_budget,
             small_grown: 0,
             small_budget: (pool_len / 16).min(SMALL_GROWTH_MAX),
-            storage,
-        })
+            storage: StackWords::Mapped(storage),
+        };
+        cache.lay_out_stacks();
+        Ok(cache)
+    }
+
+    /// A front cache that never holds an object (every room 0): for a
+    /// thread whose stacks could not be mapped, which then allocates and
+    /// frees through jemalloc each time, but keeps its registration (and
+    /// does not ask for the mapping again on every call).
+    pub(crate) fn holding_nothing() -> Self {
+        let mut cache = FrontCache {
+            tops: [None; MAX_BINS],
+            lens: [const { AtomicUsize::new(0) }; MAX_BINS],
+            caps: [const { AtomicUsize::new(0) }; MAX_BINS],
+            stacks: [std::ptr::null_mut(); MAX_BINS],
+            rooms: [0; MAX_BINS],
+            base_caps: [0; MAX_BINS],
+            large_sizes: [0; MAX_BINS],
+            small_sizes: [0; MAX_BINS],
+            refills: [FIRST_REFILL; MAX_BINS],
+            large_reserved: 0,
+            large_budget: 0,
+            small_grown: 0,
+            small_budget: 0,
+            // Each bin's spare word.
+            storage: StackWords::Heap(vec![None; MAX_BINS].into_boxed_slice()),
+        };
+        cache.lay_out_stacks();
+        cache
+    }
+
+    /// Points each bin's stack at its `room + 1` words of `storage`.
+    fn lay_out_stacks(&mut self) {
+        let mut next = match &mut self.storage {
+            StackWords::Mapped(map) => map.as_mut_ptr().cast::<Option<NonNull<u8>>>(),
+            StackWords::Heap(words) => words.as_mut_ptr(),
+        };
+        for (stack, room) in self.stacks.iter_mut().zip(self.rooms) {
+            *stack = next;
+            // SAFETY: the rooms' words plus one each add up to the storage's
+            // length (a mapping is page-aligned, so aligned for a word), so
+            // this stays inside it or one past its end.
+            next = unsafe { next.add(room + 1) };
+        }
     }
 
     /// A cached object of `bin`, if there is one. Every number below 256
@@ -444,8 +476,8 @@ impl FrontCache {
         }
     }
 
-    /// How many objects to give back to jemalloc when `bin` is full (at
-    /// most [`SPILL_MAX_OBJECTS`]): half of a small bin, as it is now, so
+    /// How many objects to give back to jemalloc when `bin` is full: half
+    /// of a small bin, as it is now, so
     /// that each object given back moves at most one other down the stack
     /// (a grown bin that spilled a fixed 128 moved 4000: 88 ns per
     /// operation in a batch of 100 000 live objects, 49 with half); one
@@ -483,6 +515,16 @@ impl FrontCache {
         self.tops[bin] = unsafe { *self.stacks[bin].add(len - count) };
         count
     }
+}
+
+/// Where the stacks' words live.
+enum StackWords {
+    /// An anonymous mapping, zero (`None`) until written, so that a thread's
+    /// cache takes memory only for the stack words it uses (a grown bin's
+    /// room is 32 KiB).
+    Mapped(MmapMut),
+    /// On the heap: the spare words of a cache that holds nothing.
+    Heap(Box<[Option<NonNull<u8>>]>),
 }
 
 mod gates;

@@ -22,7 +22,7 @@ use vmem_jemalloc_sys as jemalloc;
 use crate::arena;
 use crate::ctl;
 use crate::error::{Error, Result};
-use crate::front::{Refill, SPILL_MAX_OBJECTS};
+use crate::front::{Refill, BIN_MAX_OBJECTS};
 use crate::log::Level;
 use crate::pagemap::PageMap;
 use crate::placement::Placement;
@@ -303,14 +303,22 @@ impl PoolCaches {
         unsafe { self.jemalloc_free(cache.cache(), object, cache.flags()) };
     }
 
-    /// Gives the older half of a full bin back to jemalloc.
+    /// Gives the older half of a full bin back to jemalloc, a few hundred
+    /// objects at a time (a grown bin's half, at once, would put 16 KiB on
+    /// the stack of a thread that may have little).
     #[inline(never)]
     fn spill(&self, cache: &InUse, bin: u8) {
-        let mut oldest = [NonNull::dangling(); SPILL_MAX_OBJECTS];
-        let count = cache.front().spill_count(bin).min(SPILL_MAX_OBJECTS);
-        let taken = cache.front().take_oldest(bin, &mut oldest[..count]);
-        for &object in &oldest[..taken] {
-            self.threads.give_back(cache.0, bin, object, cache.flags());
+        let mut oldest = [NonNull::dangling(); BIN_MAX_OBJECTS];
+        let mut left = cache.front().spill_count(bin);
+        while left > 0 {
+            let taken = cache.front().take_oldest(bin, &mut oldest[..left.min(BIN_MAX_OBJECTS)]);
+            if taken == 0 {
+                break;
+            }
+            left -= taken;
+            for &object in &oldest[..taken] {
+                self.threads.give_back(cache.0, bin, object, cache.flags());
+            }
         }
     }
 

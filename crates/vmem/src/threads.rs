@@ -138,15 +138,13 @@ impl Threads {
     fn register_thread(self: &Arc<Self>) -> Option<NonNull<ThreadCache>> {
         let mut list = self.lock();
         let list = list.as_mut()?;
-        // Without memory for its stacks the thread goes uncached, as without
-        // a jemalloc cache below: slower, never failing for it.
-        let front = match FrontCache::new(self.classes, self.pool_len) {
-            Ok(front) => front,
-            Err(error) => {
-                crate::vlog!(Level::Basic, "no thread cache for pool {} ({error})", self.pool_id);
-                return None;
-            }
-        };
+        // Without memory for its stacks the thread holds nothing in front of
+        // jemalloc: slower, never failing for it, and registered all the
+        // same (else each of its calls would come here again).
+        let front = FrontCache::new(self.classes, self.pool_len).unwrap_or_else(|error| {
+            crate::vlog!(Level::Basic, "no front cache for pool {} ({error})", self.pool_id);
+            FrontCache::holding_nothing()
+        });
         let tcache = match ctl::read::<u32>("tcache.create") {
             Ok(tcache) => Some(tcache),
             Err(errno) => {

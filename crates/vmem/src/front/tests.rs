@@ -102,6 +102,21 @@ fn small_bins_take_back_what_others_grew_and_do_not_use() {
 }
 
 #[test]
+fn a_cache_holding_nothing_misses_every_push_and_pop() {
+    let mut cache = FrontCache::holding_nothing();
+    let fake = NonNull::new(4096 as *mut u8).unwrap();
+    for bin in 0..=u8::MAX {
+        cache.open_gates_after_reclaim();
+        assert!(!cache.push_or_grow(bin, fake));
+        assert_eq!(cache.pop(bin), None);
+        assert_eq!(cache.spill_count(bin), 0);
+        assert_eq!(cache.take_oldest(bin, &mut [NonNull::dangling(); 4]), 0);
+        assert_eq!(cache.next_refill(bin).objects, 0);
+    }
+    assert!(take_all(&mut cache).is_empty());
+}
+
+#[test]
 fn large_bins_share_a_byte_budget() {
     let classes = SizeClasses::get();
     let pool_len = 64 << 20;
