@@ -364,6 +364,23 @@ test('freed allocations are reused by size class, exactly as jemalloc classes th
   pool.delete()
 })
 
+test('a freed batch of thousands of blocks of one class is kept for reuse whole', (t) => {
+  using pool = Pool.create(SHM, POOL_64M)
+  const views = Array.from({ length: 3000 }, () => pool.malloc(64))
+  const sorted = (all: Uint8Array[]) => all.map((view) => view.byteOffset).sort((a, b) => a - b)
+  const offsets = sorted(views)
+  for (const view of views) pool.free(view)
+  // Kept for reuse, each stays allocated natively until flush(): all 3000
+  // (at most 128 per class were, and the rest went native one by one).
+  t.is(pool.stats().allocated, 3000 * 64)
+  const again = Array.from({ length: 3000 }, () => pool.malloc(64))
+  t.deepEqual(sorted(again), offsets)
+  t.is(pool.stats().allocated, 3000 * 64)
+  for (const view of again) pool.free(view)
+  pool.flush()
+  t.is(pool.stats().allocated, 0)
+})
+
 test('reused allocations stay invisible: stats, double frees, and a full pool', (t) => {
   const pool = Pool.create(SHM, POOL_64M)
   const views = Array.from({ length: 100 }, () => pool.malloc(64))
