@@ -11,71 +11,28 @@
 
 mod common;
 
-use std::ptr::NonNull;
-use std::sync::Barrier;
-use std::thread;
-
+use common::churn::{churn, served_by_jemalloc_after_warm_up, Xorshift};
 use common::*;
 use vmem::Pool;
 
 const KIB: usize = 1 << 10;
 const MIB: usize = 1 << 20;
 
-/// Allocates `count` blocks of 16–64 KiB (sizes from an xorshift seeded
-/// with `seed`), writes each, and frees them in another order; `rounds`
-/// times.
-fn churn(pool: &Pool, seed: &mut u64, count: usize, rounds: usize) {
-    let mut next = || {
-        *seed ^= *seed << 13;
-        *seed ^= *seed >> 7;
-        *seed ^= *seed << 17;
-        *seed as usize
-    };
-    let mut blocks: Vec<NonNull<u8>> = Vec::with_capacity(count);
-    for _ in 0..rounds {
-        for _ in 0..count {
-            let size = 16 * KIB + next() % (48 * KIB + 1);
-            let block = pool.malloc(size).unwrap();
-            // SAFETY: a fresh block of `size` bytes.
-            unsafe { block.as_ptr().add(size - 1).write(1) };
-            blocks.push(block);
-        }
-        for i in (1..blocks.len()).rev() {
-            blocks.swap(i, next() % (i + 1));
-        }
-        for block in blocks.drain(..) {
-            // SAFETY: a live block of this pool, freed once.
-            unsafe { pool.free(block.as_ptr()) };
-        }
-    }
+/// A size of 16–64 KiB.
+fn large(rng: &mut Xorshift) -> usize {
+    16 * KIB + rng.next() % (48 * KIB + 1)
 }
 
 /// 150 live blocks of 16–64 KiB average about 6 MiB; churned, each class's
 /// bin settles at the most that class ever held at once, about twice that.
 /// With the budget that held (8 MiB) about 1.4 % of the operations went to
-/// jemalloc's extent path for good. The churn runs on a thread of its own:
-/// `stats()` empties the calling thread's caches.
+/// jemalloc's extent path for good.
 #[test]
 fn a_churned_working_set_of_large_blocks_stays_in_the_front_cache() {
     let pool = Pool::create(SHM, 512 * MIB).unwrap();
     let (count, rounds) = (150, 400);
-    let phases = Barrier::new(2);
-    let mut served_by_jemalloc = 0;
-    thread::scope(|scope| {
-        scope.spawn(|| {
-            let mut seed = 88172645463325252;
-            churn(&pool, &mut seed, count, rounds);
-            phases.wait();
-            phases.wait();
-            churn(&pool, &mut seed, count, rounds);
-            phases.wait();
-        });
-        phases.wait();
-        let before = pool.stats().nmalloc;
-        phases.wait();
-        phases.wait();
-        served_by_jemalloc = pool.stats().nmalloc - before;
-    });
+    let mut rng = Xorshift(88172645463325252);
+    let served_by_jemalloc = served_by_jemalloc_after_warm_up(&pool, || churn(&pool, &mut rng, large, count, rounds));
     let operations = (count * rounds) as u64;
     assert!(
         served_by_jemalloc * 1000 <= operations,

@@ -5,59 +5,26 @@
 
 mod common;
 
-use std::ptr::NonNull;
 use std::sync::{Arc, Barrier};
 use std::thread;
 
+use common::churn::{churn, served_by_jemalloc_after_warm_up, Xorshift};
 use common::*;
 use vmem::Pool;
 
 const MIB: usize = 1 << 20;
 
-/// An xorshift generator: the same sizes and orders on every run.
-struct Sizes(u64);
-
-impl Sizes {
-    fn next(&mut self) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 as usize
-    }
-
-    /// A size of 8–512 B, as the small batch of `npm run bench`.
-    fn small(&mut self) -> usize {
-        8 + self.next() % 505
-    }
-
-    /// A size of 8 B–14 KiB, most of them small: every small class.
-    fn mixed(&mut self) -> usize {
-        match self.next() % 10 {
-            0..=5 => 8 + self.next() % 249,
-            6..=8 => 257 + self.next() % 1792,
-            _ => 2049 + self.next() % (12 * 1024 + 288),
-        }
-    }
+/// A size of 8–512 B, as the small batch of `npm run bench`.
+fn small(rng: &mut Xorshift) -> usize {
+    8 + rng.next() % 505
 }
 
-/// Allocates `count` blocks with sizes from `size`, writes each, and frees
-/// them in shuffled order; `rounds` times.
-fn churn(pool: &Pool, sizes: &mut Sizes, size: fn(&mut Sizes) -> usize, count: usize, rounds: usize) {
-    let mut blocks: Vec<NonNull<u8>> = Vec::with_capacity(count);
-    for _ in 0..rounds {
-        for _ in 0..count {
-            let block = pool.malloc(size(sizes)).unwrap();
-            // SAFETY: a fresh block of at least 8 bytes.
-            unsafe { block.as_ptr().write(1) };
-            blocks.push(block);
-        }
-        for i in (1..blocks.len()).rev() {
-            blocks.swap(i, sizes.next() % (i + 1));
-        }
-        for block in blocks.drain(..) {
-            // SAFETY: a live block of this pool, freed once.
-            unsafe { pool.free(block.as_ptr()) };
-        }
+/// A size of 8 B–14 KiB, most of them small: every small class.
+fn mixed(rng: &mut Xorshift) -> usize {
+    match rng.next() % 10 {
+        0..=5 => 8 + rng.next() % 249,
+        6..=8 => 257 + rng.next() % 1792,
+        _ => 2049 + rng.next() % (12 * 1024 + 288),
     }
 }
 
@@ -80,30 +47,13 @@ fn fill(pool: &Pool, size: usize) -> usize {
 /// times what a bin first holds. With bins that never grew, every round sent
 /// most of them through jemalloc (a spill of half a bin each time the bin
 /// filled, a refill each time it ran dry). Counted through the pool's
-/// `nmalloc` (what jemalloc's arena served): a count, not a time. The churn
-/// runs on a thread of its own: `stats()` empties the calling thread's
-/// caches.
+/// `nmalloc` (what jemalloc's arena served): a count, not a time.
 #[test]
 fn a_churned_working_set_of_small_objects_stays_in_the_front_cache() {
     let pool = Pool::create(SHM, 512 * MIB).unwrap();
     let (count, rounds) = (10_000, 20);
-    let phases = Barrier::new(2);
-    let mut served_by_jemalloc = 0;
-    thread::scope(|scope| {
-        scope.spawn(|| {
-            let mut sizes = Sizes(88172645463325252);
-            churn(&pool, &mut sizes, Sizes::small, count, rounds);
-            phases.wait();
-            phases.wait();
-            churn(&pool, &mut sizes, Sizes::small, count, rounds);
-            phases.wait();
-        });
-        phases.wait();
-        let before = pool.stats().nmalloc;
-        phases.wait();
-        phases.wait();
-        served_by_jemalloc = pool.stats().nmalloc - before;
-    });
+    let mut rng = Xorshift(88172645463325252);
+    let served_by_jemalloc = served_by_jemalloc_after_warm_up(&pool, || churn(&pool, &mut rng, small, count, rounds));
     let operations = (count * rounds) as u64;
     assert!(
         served_by_jemalloc * 1000 <= operations,
@@ -128,8 +78,8 @@ fn grown_bins_give_the_whole_pool_back_to_a_full_pool() {
                 .map(|worker| {
                     let (pool, churned, filled) = (pool.clone(), churned.clone(), filled.clone());
                     thread::spawn(move || {
-                        let mut sizes = Sizes(0x9e37_79b9 + worker as u64);
-                        churn(&pool, &mut sizes, Sizes::mixed, 5000 / (64 * MIB / pool_len), 10);
+                        let mut rng = Xorshift(0x9e37_79b9 + worker as u64);
+                        churn(&pool, &mut rng, mixed, 5000 / (64 * MIB / pool_len), 10);
                         churned.wait();
                         filled.wait();
                     })
@@ -162,8 +112,8 @@ fn threads_that_exit_with_grown_bins_leave_the_pool_as_new() {
             .map(|worker| {
                 let pool = pool.clone();
                 thread::spawn(move || {
-                    let mut sizes = Sizes(1 + wave * 100 + worker);
-                    let blocks: Vec<_> = (0..4000).filter_map(|_| pool.malloc(sizes.mixed()).ok()).collect();
+                    let mut rng = Xorshift(1 + wave * 100 + worker);
+                    let blocks: Vec<_> = (0..4000).filter_map(|_| pool.malloc(mixed(&mut rng)).ok()).collect();
                     for block in blocks {
                         // SAFETY: a live block of this pool, freed once.
                         unsafe { pool.free(block.as_ptr()) };

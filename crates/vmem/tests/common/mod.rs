@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: real directories, real tmpfs.
 #![allow(dead_code)]
 
+pub mod churn;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
