@@ -8,6 +8,7 @@
 // usage: node bench/js-live.mjs [K...]       (default 1000 3000 10000 30000)
 import { tmpdir } from 'node:os'
 import { Pool } from '../index.mjs'
+import { batches } from './js-workload.mjs'
 
 const dir = process.env.BENCH_DIR ?? (process.platform === 'linux' ? '/dev/shm' : tmpdir())
 const pool = Pool.create(dir, 256 * 1024 * 1024)
@@ -16,40 +17,12 @@ const contenders = {
   buffer: { malloc: (size) => Buffer.allocUnsafe(size), free: () => {} },
 }
 
-/** Nanoseconds per block of `rounds` batches of `live` blocks. */
-function batches({ malloc, free }, live, rounds) {
-  const views = new Array(live)
-  let seed = 2463534242
-  const next = () => {
-    seed ^= seed << 13
-    seed ^= seed >>> 17
-    seed ^= seed << 5
-    return seed >>> 0
-  }
-  const start = process.hrtime.bigint()
-  for (let round = 0; round < rounds; round++) {
-    for (let i = 0; i < live; i++) {
-      const view = malloc(8 + (next() % 505))
-      view[0] = i
-      views[i] = view
-    }
-    for (let i = live - 1; i > 0; i--) {
-      const j = next() % (i + 1)
-      const swap = views[i]
-      views[i] = views[j]
-      views[j] = swap
-    }
-    for (let i = 0; i < live; i++) free(views[i])
-  }
-  return Number(process.hrtime.bigint() - start) / rounds / live
-}
-
 const sizes = process.argv.length > 2 ? process.argv.slice(2).map(Number) : [1000, 3000, 10000, 30000]
 for (const live of sizes) {
   const samples = { vmem: [], buffer: [] }
   for (let round = 0; round < 4; round++) {
     for (const [name, contender] of Object.entries(contenders)) {
-      const ns = batches(contender, live, Math.max(2, Math.floor(200_000 / live)))
+      const ns = batches(contender, Math.max(2, Math.floor(200_000 / live)), live)
       if (round > 0) samples[name].push(ns.toFixed(1))
     }
   }

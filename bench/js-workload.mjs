@@ -21,13 +21,13 @@ function pairs(contender, size, iterations) {
   })
 }
 
-// One batch: 1000 sizes of 8–512 B from a xorshift generator, each block
-// written, then freed in an order shuffled by the same generator (the same
-// work for every contender). Nanoseconds per block.
+// Batches of `live` sizes of 8–512 B (1000 unless told) from a xorshift
+// generator, each block written, then freed in an order shuffled by the same
+// generator (the same work for every contender). Nanoseconds per block.
 const BATCH = 1000
-function batches(contender, count) {
+export function batches(contender, count, live = BATCH) {
   const { malloc, free } = contender
-  const views = new Array(BATCH)
+  const views = new Array(live)
   let seed = 2463534242
   const next = () => {
     seed ^= seed << 13
@@ -37,20 +37,20 @@ function batches(contender, count) {
   }
   return (
     time(count, () => {
-      for (let i = 0; i < BATCH; i++) {
+      for (let i = 0; i < live; i++) {
         const view = malloc(8 + (next() % 505))
         if (view === undefined) throw new Error('out of memory in a batch')
         view[0] = i
         views[i] = view
       }
-      for (let i = BATCH - 1; i > 0; i--) {
+      for (let i = live - 1; i > 0; i--) {
         const j = next() % (i + 1)
         const swap = views[i]
         views[i] = views[j]
         views[j] = swap
       }
-      for (let i = 0; i < BATCH; i++) free(views[i])
-    }) / BATCH
+      for (let i = 0; i < live; i++) free(views[i])
+    }) / live
   )
 }
 
