@@ -199,44 +199,11 @@ impl FrontCache {
         // No swap reserved: where the system counts commitments strictly,
         // each cache would otherwise count its whole room (0.7 MiB).
         let storage = MmapOptions::new().len(words * size_of::<Option<NonNull<u8>>>()).no_reserve_swap().map_anon()?;
-        let small_budget = (pool_len / 16).min(SMALL_GROWTH_MAX);
-        let bins = Bins { rooms, base_caps, large_sizes, small_sizes };
-        Ok(Self::assemble(bins, (large_budget, small_budget), StackWords::Mapped(storage)))
-    }
-
-    /// A front cache that never holds an object (every room 0): for a
-    /// thread whose stacks could not be mapped, which then allocates and
-    /// frees through jemalloc each time, but keeps its registration (and
-    /// does not ask for the mapping again on every call).
-    pub(crate) fn holding_nothing() -> Self {
-        let none = [0; MAX_BINS];
-        let bins = Bins { rooms: none, base_caps: none, large_sizes: none, small_sizes: none };
-        // Each bin's spare word.
-        Self::assemble(bins, (0, 0), StackWords::Heap(vec![None; MAX_BINS].into_boxed_slice()))
-    }
-
-    /// An empty cache whose bins are `bins`, with budgets of `(large,
-    /// small)` bytes, each stack at its `room + 1` words of `storage` (as
-    /// many as the rooms add up to), one after another.
-    fn assemble(bins: Bins, (large_budget, small_budget): (usize, usize), mut storage: StackWords) -> Self {
-        let Bins { rooms, base_caps, large_sizes, small_sizes } = bins;
-        let mut stacks = [std::ptr::null_mut(); MAX_BINS];
-        let mut next = match &mut storage {
-            StackWords::Mapped(map) => map.as_mut_ptr().cast::<Option<NonNull<u8>>>(),
-            StackWords::Heap(words) => words.as_mut_ptr(),
-        };
-        for (stack, room) in stacks.iter_mut().zip(rooms) {
-            *stack = next;
-            // SAFETY: the rooms' words plus one each add up to the storage's
-            // length (a mapping is page-aligned, so aligned for a word), so
-            // this stays inside it or one past its end.
-            next = unsafe { next.add(room + 1) };
-        }
-        FrontCache {
+        let mut cache = FrontCache {
             tops: [None; MAX_BINS],
             lens: [const { AtomicUsize::new(0) }; MAX_BINS],
             caps: base_caps.map(AtomicUsize::new),
-            stacks,
+            stacks: [std::ptr::null_mut(); MAX_BINS],
             rooms,
             base_caps,
             large_sizes,
@@ -245,8 +212,51 @@ impl FrontCache {
             large_reserved: 0,
             large_budget,
             small_grown: 0,
-            small_budget,
-            storage,
+            small_budget: (pool_len / 16).min(SMALL_GROWTH_MAX),
+            storage: StackWords::Mapped(storage),
+        };
+        cache.lay_out_stacks();
+        Ok(cache)
+    }
+
+    /// A front cache that never holds an object (every room 0): for a
+    /// thread whose stacks could not be mapped, which then allocates and
+    /// frees through jemalloc each time, but keeps its registration (and
+    /// does not ask for the mapping again on every call).
+    pub(crate) fn holding_nothing() -> Self {
+        let mut cache = FrontCache {
+            tops: [None; MAX_BINS],
+            lens: [const { AtomicUsize::new(0) }; MAX_BINS],
+            caps: [const { AtomicUsize::new(0) }; MAX_BINS],
+            stacks: [std::ptr::null_mut(); MAX_BINS],
+            rooms: [0; MAX_BINS],
+            base_caps: [0; MAX_BINS],
+            large_sizes: [0; MAX_BINS],
+            small_sizes: [0; MAX_BINS],
+            refills: [FIRST_REFILL; MAX_BINS],
+            large_reserved: 0,
+            large_budget: 0,
+            small_grown: 0,
+            small_budget: 0,
+            // Each bin's spare word.
+            storage: StackWords::Heap(vec![None; MAX_BINS].into_boxed_slice()),
+        };
+        cache.lay_out_stacks();
+        cache
+    }
+
+    /// Points each bin's stack at its `room + 1` words of `storage`.
+    fn lay_out_stacks(&mut self) {
+        let mut next = match &mut self.storage {
+            StackWords::Mapped(map) => map.as_mut_ptr().cast::<Option<NonNull<u8>>>(),
+            StackWords::Heap(words) => words.as_mut_ptr(),
+        };
+        for (stack, room) in self.stacks.iter_mut().zip(self.rooms) {
+            *stack = next;
+            // SAFETY: the rooms' words plus one each add up to the storage's
+            // length (a mapping is page-aligned, so aligned for a word), so
+            // this stays inside it or one past its end.
+            next = unsafe { next.add(room + 1) };
         }
     }
 
@@ -505,15 +515,6 @@ impl FrontCache {
         self.tops[bin] = unsafe { *self.stacks[bin].add(len - count) };
         count
     }
-}
-
-/// Each bin's class as the front cache sees it (see the fields of the same
-/// names in [`FrontCache`]).
-struct Bins {
-    rooms: [usize; MAX_BINS],
-    base_caps: [usize; MAX_BINS],
-    large_sizes: [usize; MAX_BINS],
-    small_sizes: [usize; MAX_BINS],
 }
 
 /// Where the stacks' words live.
