@@ -5,8 +5,8 @@
 # mimalloc heaps, RUNS alternating runs of each, medians. A row whose
 # "2 threads" is well above its "alone" is slowed by the other thread.
 #
-# usage: bench/two-threads.sh [RUNS]     (default 15; peers from Debian's
-#        libtcmalloc-minimal4 and libmimalloc2.0, when installed)
+# usage: bench/two-threads.sh [RUNS]     (default 15; the peers are found, or
+#        installed, as for npm run bench: bench/peers.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-15}
@@ -17,9 +17,10 @@ cargo build --release --quiet -p vmem-ffi
 cc -O2 -DBACKEND_VMEM -I crates/vmem-ffi/include -o "$out/vmem" bench/two-threads.c \
   -L target/release -Wl,-rpath,"$PWD/target/release" -lvmem -lpthread
 cc -O2 -o "$out/heap" bench/two-threads.c -lpthread
-lib_of() { ls /usr/lib/*/"$1" 2>/dev/null | head -n 1 || true; }
-tcmalloc=$(lib_of libtcmalloc_minimal.so.4)
-mimalloc=$(lib_of libmimalloc.so.2)
+# shellcheck source=bench/peers.sh
+source bench/peers.sh
+tcmalloc=$tcmalloc_so
+mimalloc=$mimalloc_so
 
 # name | command prefix | binary | pools
 contenders=("vmem, one pool||vmem|1" "vmem, a pool each||vmem|2")
