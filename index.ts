@@ -104,6 +104,8 @@ const unregisterCollected = uncurry(
 )
 
 const utf8 = new TextEncoder()
+/** {@link Pool.#unclaimed} while a {@link Pool.ref} lists its block. */
+const UNFINISHED_REF = -2
 /** wcsdup's views: UTF-32 code points. */
 const UINT32 = kindOf(Uint32Array)
 
@@ -155,6 +157,24 @@ export class Pool {
   readonly #size: number
   /** Freed allocations kept for the next malloc of their class (see ReuseLists). */
   readonly #reuse: ReuseLists
+  /**
+   * The offset of a block this handle holds that no live view reaches — one
+   * taken for a view not yet handed out, or one whose view just ended and
+   * that is not yet given back — or -1, or {@link UNFINISHED_REF}.
+   *
+   * Any call can throw a RangeError when the stack runs out, so an
+   * allocation or a free that overflows between its native call and the
+   * view's stamp would otherwise strand its block for good (or leave a live
+   * view of a freed block). A field write cannot throw: each such step
+   * writes the block here before its first call and clears it after its
+   * last, and the handle's next call ({@link Pool.#use}) gives back what an
+   * overflow left. The writes cost about 5 % of a 64 B malloc/free pair; a
+   * try around malloc's view instead cost 16-31 % (bench/ab-js.mjs, both
+   * orders).
+   */
+  #unclaimed = -1
+  /** The view whose {@link Pool.ref} a stack overflow cut short, while {@link Pool.#unclaimed} says so. */
+  #unshared: PoolView | null = null
 
   private constructor(handle: number) {
     let memory: ArrayBuffer
@@ -316,7 +336,26 @@ export class Pool {
   #use(): number {
     const handle = this.#handle
     if (handle < 0) throw poolDeleted()
+    if (this.#unclaimed !== -1) this.#finishCutShort(handle)
     return handle
+  }
+
+  /**
+   * Finishes what a stack overflow cut short (see {@link Pool.#unclaimed}):
+   * gives the block back, or lists the view a ref was making shareable.
+   */
+  #finishCutShort(handle: number): void {
+    const offset = this.#unclaimed
+    if (offset >= 0) {
+      hot.poolFree(handle, offset)
+      this.#unclaimed = -1
+      return
+    }
+    const view = this.#unshared as PoolView
+    // Listed natively already, or not: listing is idempotent.
+    if (Stamp.generation(view, this.#owner) === NOT_SHARED) this.#share(handle, view, Stamp.offset(view))
+    this.#unshared = null
+    this.#unclaimed = -1
   }
 
   /**
@@ -346,10 +385,35 @@ export class Pool {
    */
   #allocate(handle: number, bytes: number, allocate: () => number): number {
     if (bytes >= this.#size / 64 && !this.#reuse.empty) this.#releaseReused(handle)
+    // Each offset goes to #unclaimed before any other call; -1, a failure,
+    // holds nothing.
     const offset = allocate()
-    if (offset >= 0 || this.#reuse.empty || binding.lastErrno() !== ENOMEM) return offset
+    if (offset >= 0 || this.#reuse.empty || binding.lastErrno() !== ENOMEM) {
+      this.#unclaimed = offset
+      return offset
+    }
     this.#releaseReused(handle)
-    return allocate()
+    const retried = allocate()
+    this.#unclaimed = retried
+    return retried
+  }
+
+  /**
+   * A block of `bytes` bytes of class `sizeClass` — kept for reuse, or
+   * natively allocated — held in {@link Pool.#unclaimed} until its view is
+   * handed out; -1 when the pool is full.
+   */
+  #claim(handle: number, bytes: number, sizeClass: number): number {
+    const kept = this.#reuse.take(sizeClass)
+    if (kept < 0) return this.#allocate(handle, bytes, () => hot.poolMalloc(handle, bytes))
+    this.#unclaimed = kept
+    return kept
+  }
+
+  /** Natively frees `offset`, the block {@link Pool.#unclaimed} holds. */
+  #giveBack(offset: number): void {
+    hot.poolFree(this.#handle, offset)
+    this.#unclaimed = -1
   }
 
   /**
@@ -367,7 +431,7 @@ export class Pool {
    * away: the block goes back first, as no view will ever reach it.
    */
   #unviewable(offset: number): VmemError {
-    hot.poolFree(this.#handle, offset)
+    this.#giveBack(offset)
     return memoryMoved()
   }
 
@@ -381,14 +445,14 @@ export class Pool {
       // Caught rather than checked before: the check (a getter call) cost
       // 5-14 % of a 64 B malloc/free pair. A view over the pool's memory
       // fails once `transfer()` moved that memory away, or on a stack
-      // overflow; the block goes back either way. (A stack overflow in
-      // Stamp.mark, below, still strands the block: with the stamp inside
-      // the try, a 64 B pair took 25-38 % longer.)
+      // overflow; the block goes back either way (if this overflows too,
+      // the next call gives it back: see #unclaimed).
       if (this.#memoryMoved()) throw this.#unviewable(offset)
-      hot.poolFree(this.#handle, offset)
+      this.#giveBack(offset)
       throw error
     }
     Stamp.mark(view, this.#owner, offset, sizeClass, NOT_SHARED)
+    this.#unclaimed = -1
     return view
   }
 
@@ -404,6 +468,7 @@ export class Pool {
     if (this.#memoryMoved()) throw this.#unviewable(offset)
     const view = kind.make(this.#memory as ArrayBuffer, offset, bytes)
     Stamp.mark(view, this.#owner, offset, sizeClass, NOT_SHARED)
+    this.#unclaimed = -1
     return view
   }
 
@@ -412,14 +477,7 @@ export class Pool {
     const handle = this.#use()
     if (!isSafeInteger(bytes)) throw errnoError(ENOMEM, `cannot allocate ${bytes} bytes`)
     const sizeClass = classOf(bytes)
-    const kept = this.#reuse.take(sizeClass)
-    if (kept >= 0) return this.#viewOf(kind, kept, bytes, sizeClass)
-    return this.#viewOf(
-      kind,
-      this.#allocate(handle, bytes, () => hot.poolMalloc(handle, bytes)),
-      bytes,
-      sizeClass,
-    )
+    return this.#viewOf(kind, this.#claim(handle, bytes, sizeClass), bytes, sizeClass)
   }
 
   /**
@@ -488,8 +546,11 @@ export class Pool {
    */
   #freeShared(handle: number, view: PoolView, generation: number): void {
     const offset = Stamp.offset(view)
+    const freed = binding.poolFreeRef(handle, offset, generation)
+    // After the native free: a stack overflow here leaves `view` stamped
+    // with a generation no longer listed, whose next use fails and ends it.
     this.#endShared(view, offset)
-    if (binding.poolFreeRef(handle, offset, generation) < 0) throw lastError()
+    if (freed < 0) throw lastError()
   }
 
   /** The error of a native call on a block known by reference; it forgets the view if the block is gone. */
@@ -523,10 +584,8 @@ export class Pool {
     let generation = this.#liveGeneration(view, 'view')
     const offset = Stamp.offset(view)
     if (generation === NOT_SHARED) {
-      generation = binding.poolRef(handle, offset)
+      generation = this.#share(handle, view, offset)
       if (generation < 0) throw lastError()
-      Stamp.share(view, generation)
-      this.#sharedViews.set(offset, view)
     } else if (binding.poolRefUsableSize(handle, offset, generation) < 0) {
       // Known by reference already: another handle may have freed it since.
       throw this.#sharedFailed(view)
@@ -569,6 +628,25 @@ export class Pool {
     return view
   }
 
+  /**
+   * Lists the block of `view` natively, for sharing, and stamps the view
+   * with its generation (or -1 with the error reported). A view listed but
+   * not stamped would go to the plain free, past the list, so until both are
+   * done {@link Pool.#unclaimed} names this step.
+   */
+  #share(handle: number, view: PoolView, offset: number): number {
+    this.#unshared = view
+    this.#unclaimed = UNFINISHED_REF
+    const generation = binding.poolRef(handle, offset)
+    if (generation >= 0) {
+      Stamp.share(view, generation)
+      this.#sharedViews.set(offset, view)
+    }
+    this.#unshared = null
+    this.#unclaimed = -1
+    return generation
+  }
+
   /** The size of the pool's memory in bytes (0 once deleted). */
   get size(): number {
     return this.#handle < 0 ? 0 : this.#size
@@ -591,8 +669,12 @@ export class Pool {
     const handle = this.#use()
     checkCount('size', size)
     const sizeClass = classOf(size)
+    // #claim's steps, written out: one call less on the hottest path.
     const kept = this.#reuse.take(sizeClass)
-    if (kept >= 0) return this.#view(kept, size, sizeClass)
+    if (kept >= 0) {
+      this.#unclaimed = kept
+      return this.#view(kept, size, sizeClass)
+    }
     return this.#view(
       this.#allocate(handle, size, () => hot.poolMalloc(handle, size)),
       size,
@@ -646,7 +728,8 @@ export class Pool {
    * Resizes an allocation, keeping its contents up to the smaller size
    * (libvmem's `vmem_realloc`). `null` allocates; a size of 0 frees `view` and
    * returns `null`. On success `view` is no longer live (it may still read
-   * stale data); on failure it is untouched.
+   * stale data); on failure it is untouched — but for a RangeError of a
+   * stack that ran out, which may have ended `view` and freed its block.
    *
    * @throws {@link VmemError} `ENOMEM`; `EINVAL` when `view` is not a live
    * allocation of this pool.
@@ -671,16 +754,29 @@ export class Pool {
     }
     // Before the block moves: a failed realloc leaves `view` live.
     if (this.#memoryMoved()) throw memoryMoved()
-    const moved = this.#allocate(
-      handle,
-      size,
-      generation >= 0
-        ? () => binding.poolReallocRef(handle, offset, generation, size)
-        : () => hot.poolRealloc(handle, offset, size),
-    )
-    if (moved < 0) throw generation >= 0 ? this.#sharedFailed(view) : lastError()
-    if (generation >= 0) this.#endShared(view, offset)
-    else Stamp.end(view)
+    if (generation >= 0) {
+      const moved = this.#allocate(handle, size, () =>
+        binding.poolReallocRef(handle, offset, generation, size),
+      )
+      if (moved < 0) throw this.#sharedFailed(view)
+      // A stack overflow here leaves `view` stamped with a generation no
+      // longer listed: its next use fails with EINVAL and ends it.
+      this.#endShared(view, offset)
+      return this.#viewOf(kind, moved, size, classOf(size)) as V
+    }
+    // Ended before its block moves, never after: a stack overflow between
+    // the two would leave a live view of a freed block. Until the view of
+    // the new block is out, #unclaimed holds the block (and a stack
+    // overflow frees it: the contents are lost, never the space).
+    Stamp.end(view)
+    this.#unclaimed = offset
+    const moved = this.#allocate(handle, size, () => hot.poolRealloc(handle, offset, size))
+    if (moved < 0) {
+      this.#unclaimed = offset
+      Stamp.revive(view, this.#owner)
+      this.#unclaimed = -1
+      throw lastError()
+    }
     return this.#viewOf(kind, moved, size, classOf(size)) as V
   }
 
@@ -697,10 +793,11 @@ export class Pool {
     if (generation !== NOT_SHARED) return this.#freeShared(handle, view, generation)
     const offset = Stamp.offset(view)
     Stamp.end(view)
+    this.#unclaimed = offset
     // Kept for the next malloc of its class when there is room; an object
     // from alignedAlloc may be larger than its class, never smaller.
-    if (this.#reuse.keep(Stamp.sizeClass(view), offset)) return
-    hot.poolFree(handle, offset)
+    if (!this.#reuse.keep(Stamp.sizeClass(view), offset)) hot.poolFree(handle, offset)
+    this.#unclaimed = -1
   }
 
   /**
@@ -722,12 +819,18 @@ export class Pool {
    * `vmem_strdup`); the view's length includes the NUL.
    */
   strdup(s: string): Uint8Array {
-    this.#use()
+    const handle = this.#use()
     checkString('s', s)
     const length = utf8ByteLength(s, 'utf8')
-    const view = this.malloc(length + 1)
+    const bytes = length + 1
+    const sizeClass = classOf(bytes)
+    const offset = this.#claim(handle, bytes, sizeClass)
+    const view = this.#view(offset, bytes, sizeClass)
+    // Held until written (see #unclaimed): `view` is nobody's before then.
+    this.#unclaimed = offset
     encodeInto(utf8, s, view)
     view[length] = 0
+    this.#unclaimed = -1
     return view
   }
 
@@ -746,12 +849,15 @@ export class Pool {
     const bytes = count * 4
     const offset = this.#allocate(handle, bytes, () => hot.poolAlignedAlloc(handle, 4, bytes))
     const view = this.#viewOf(UINT32, offset, bytes, classOf(bytes)) as Uint32Array
+    // Held until written, as in strdup.
+    this.#unclaimed = offset
     for (let i = 0, n = 0; i < s.length; n++) {
       const codePoint = codePointAt(s, i) as number
       view[n] = codePoint
       i += codePoint > 0xffff ? 2 : 1
     }
     view[count - 1] = 0
+    this.#unclaimed = -1
     return view
   }
 
@@ -858,6 +964,7 @@ export class Pool {
   #end(): number {
     const handle = this.#handle
     if (handle < 0) return -1
+    if (this.#unclaimed !== -1) this.#finishCutShort(handle)
     this.#releaseReused(handle)
     binding.poolFlush(handle)
     this.#handle = -1

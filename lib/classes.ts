@@ -122,15 +122,18 @@ export class ReuseLists {
     this.#limit = 0
   }
 
-  /** Empties every list, handing each offset to `release`. */
+  /**
+   * Empties every list, handing each offset to `release`. Each offset leaves
+   * its list only once `release` has returned: a stack overflow (a
+   * RangeError as `release` is entered) leaves it kept, never lost.
+   */
   drain(release: (offset: number) => void): void {
-    if (this.#bytes === 0) return
-    this.#bytes = 0
-    for (let cls = 0; cls < CLASS_SIZES.length; cls++) {
+    for (let cls = 0; this.#bytes > 0 && cls < CLASS_SIZES.length; cls++) {
       for (let count = this.#counts[cls] as number; count > 0; count--) {
         release(this.#offsets[cls * REUSE_PER_CLASS + count - 1] as number)
+        this.#counts[cls] = count - 1
+        this.#bytes -= classBytes[cls] as number
       }
-      this.#counts[cls] = 0
     }
   }
 }

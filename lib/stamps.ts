@@ -92,4 +92,13 @@ export class Stamp extends ReturnsTarget {
   static end(view: object): void {
     ;(view as Stamp).#owner = null
   }
+
+  /**
+   * Makes an ended view `owner`'s live block again: for a realloc that
+   * ended the view before its native call, when that call failed and the
+   * block is still the view's.
+   */
+  static revive(view: object, owner: object): void {
+    ;(view as Stamp).#owner = owner
+  }
 }

@@ -1,0 +1,168 @@
+// A call made with the stack nearly used up throws a RangeError wherever the
+// stack runs out: between an allocation's native call and its view, or
+// between a free's end of the view and its native call. Each operation runs
+// at every depth near the limit; afterwards no block is stranded, no live
+// view covers a freed block, and no two live views overlap.
+import test, { type ExecutionContext } from 'ava'
+
+import { Pool, VmemError, type PoolView } from '../index.js'
+
+const SHM = '/dev/shm'
+const POOL = 64 << 20
+/** Descents to the stack's limit per test: each meets the limit at a different point of the operation. */
+const ROUNDS = 64
+
+/** The live views an operation left, by the block each covers. */
+type Held = PoolView[]
+
+/**
+ * Runs `step` once at each stack depth from the deepest reachable back up,
+ * `rounds` times: a RangeError (the stack ran out) is counted, anything else
+ * fails the test. The views a step puts in `held` stay there only if it
+ * overflowed. Returns how many steps overflowed.
+ */
+function atEveryDepth(rounds: number, held: Held, step: () => void): number {
+  let overflows = 0
+  const descend = (): void => {
+    try {
+      descend()
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error
+    }
+    const before = held.length
+    try {
+      step()
+      held.length = before
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error
+      overflows++
+    }
+  }
+  // Each round starts a few words deeper than the last, so that the limit
+  // falls at a different point of the operation: a frame's size is fixed,
+  // and without this the same few points would overflow every round.
+  const descendPadded = (..._padding: number[]): void => descend()
+  for (let round = 0; round < rounds; round++) descendPadded(...new Array<number>(round % 64).fill(0))
+  return overflows
+}
+
+/** Whether `view` is a live allocation of `pool` (EINVAL: it ended). */
+function isLive(pool: Pool, view: PoolView): boolean {
+  try {
+    pool.mallocUsableSize(view)
+    return true
+  } catch (error) {
+    if (error instanceof VmemError && error.code === 'EINVAL') return false
+    throw error
+  }
+}
+
+/**
+ * Checks what an overflowing run left: the live views in `held` cover
+ * disjoint blocks, and once they are freed the pool holds nothing.
+ */
+function assertNothingLost(t: ExecutionContext, pool: Pool, held: Held): void {
+  const live = [...new Set(held)].filter((view) => isLive(pool, view))
+  const spans = live
+    .map((view) => [view.byteOffset, view.byteOffset + view.byteLength])
+    .sort((a, b) => a[0]! - b[0]!)
+  for (let i = 1; i < spans.length; i++) {
+    t.true(spans[i]![0]! >= spans[i - 1]![1]!, `live views overlap at offset ${spans[i]![0]}`)
+  }
+  for (const view of live) pool.free(view)
+  pool.flush()
+  t.is(pool.stats().allocated, 0, 'bytes stranded by a stack overflow')
+  t.true(pool.check())
+}
+
+const allocations: Array<[string, (pool: Pool) => PoolView]> = [
+  ['malloc', (pool) => pool.malloc(64)],
+  ['malloc 4 KiB', (pool) => pool.malloc(4096)],
+  ['calloc', (pool) => pool.calloc(8, 8)],
+  ['alignedAlloc', (pool) => pool.alignedAlloc(256, 100)],
+  ['allocBuffer', (pool) => pool.allocBuffer(48)],
+  ['allocArray', (pool) => pool.allocArray(Float64Array, 6)],
+  ['strdup', (pool) => pool.strdup('stack')],
+  ['wcsdup', (pool) => pool.wcsdup('stack')],
+]
+
+for (const [name, allocate] of allocations) {
+  test(`${name} and free at the stack's limit strand nothing`, (t) => {
+    using pool = Pool.create(SHM, POOL)
+    const held: Held = []
+    const overflows = atEveryDepth(ROUNDS, held, () => {
+      const view = allocate(pool)
+      held.push(view)
+      pool.free(view)
+    })
+    t.true(overflows > 0, 'the stack never ran out inside the operation')
+    assertNothingLost(t, pool, held)
+  })
+}
+
+test("realloc at the stack's limit leaves either the old view or the new one, never a freed block", (t) => {
+  using pool = Pool.create(SHM, POOL)
+  const held: Held = []
+  let current: PoolView = pool.malloc(64)
+  held.push(current)
+  const overflows = atEveryDepth(ROUNDS, held, () => {
+    if (!isLive(pool, current)) {
+      current = pool.malloc(64)
+      held.push(current)
+    }
+    // Never null: the size is not 0.
+    current = pool.realloc(current, current.byteLength === 64 ? 8192 : 64)!
+    held.push(current)
+  })
+  t.true(overflows > 0)
+  held.push(current)
+  assertNothingLost(t, pool, held)
+})
+
+test("ref, view and free of shared blocks at the stack's limit strand nothing and list nothing stale", (t) => {
+  using pool = Pool.create(SHM, POOL)
+  const held: Held = []
+  // Generations only grow: a new block listed under an older one than the
+  // newest seen is a listing a cut-short ref left behind, through which a
+  // stale ref would reach the new block.
+  let newest = -1
+  let stale = 0
+  const overflows = atEveryDepth(ROUNDS, held, () => {
+    const view = pool.malloc(64)
+    held.push(view)
+    const ref = pool.ref(view)
+    if (ref.generation <= newest) stale++
+    newest = Math.max(newest, ref.generation)
+    const again = pool.view(ref)
+    held.push(again)
+    pool.free(again)
+  })
+  t.true(overflows > 0)
+  // The blocks the cut-short steps left come back first (freed last) to
+  // allocations of their size; listed afresh, each gets a new generation.
+  const live = [...new Set(held)].filter((view) => isLive(pool, view))
+  for (const view of live) pool.free(view)
+  const again = live.map(() => pool.malloc(64))
+  for (const view of again) {
+    const ref = pool.ref(view)
+    if (ref.generation <= newest) stale++
+    newest = Math.max(newest, ref.generation)
+  }
+  t.is(stale, 0, 'a block was listed under a stale generation')
+  assertNothingLost(t, pool, again)
+})
+
+test("realloc of a shared block at the stack's limit strands nothing", (t) => {
+  using pool = Pool.create(SHM, POOL)
+  const held: Held = []
+  const overflows = atEveryDepth(ROUNDS, held, () => {
+    const view = pool.malloc(64)
+    held.push(view)
+    pool.ref(view)
+    const moved = pool.realloc(view, 8192)!
+    held.push(moved)
+    pool.free(moved)
+  })
+  t.true(overflows > 0)
+  assertNothingLost(t, pool, held)
+})
