@@ -89,19 +89,55 @@ export type PoolStats = Binding.NativeStats
  */
 export type PoolView = PoolArray
 
+/**
+ * A Pool's native handle as its finalizer sees it: -1 once `delete()` ended
+ * the handle, which a field write does (a write cannot throw; the
+ * unregistering after it is a call, which a stack overflow can cut short,
+ * and a finalizer left registered must not release the slot's next pool).
+ */
+interface Registration {
+  handle: number
+}
+
 /** Forgets the handles of pools collected without `delete()`. */
-const collected = new FinalizationRegistry<number>((handle) => binding.poolRelease(handle))
+const collected = new FinalizationRegistry<Registration>((registration) => {
+  if (registration.handle >= 0) binding.poolRelease(registration.handle)
+})
 const registerCollected = uncurry(
   FinalizationRegistry.prototype.register as (
-    this: FinalizationRegistry<number>,
+    this: FinalizationRegistry<Registration>,
     target: object,
-    held: number,
+    held: Registration,
     token: object,
   ) => void,
 )
 const unregisterCollected = uncurry(
-  FinalizationRegistry.prototype.unregister as (this: FinalizationRegistry<number>, token: object) => boolean,
+  FinalizationRegistry.prototype.unregister as (
+    this: FinalizationRegistry<Registration>,
+    token: object,
+  ) => boolean,
 )
+
+/**
+ * Native handles made for a Pool that was never made: the stack ran out (or
+ * the pool's memory could not be mapped into JavaScript) between the native
+ * call and the Pool's registration (see Pool.#make). Each is released once:
+ * at once, or by the next pool made or deleted.
+ */
+const orphans: number[] = []
+
+/**
+ * Deletes the pool of every orphaned handle, at once: an ArrayBuffer over
+ * its memory that the Pool's constructor may have made is unreachable, so
+ * the pool need not wait for it to be collected. Each handle leaves the list
+ * after its deletion.
+ */
+function releaseOrphans(): void {
+  for (let last = orphans.length - 1; last >= 0; last = orphans.length - 1) {
+    binding.poolDelete(orphans[last] as number, null)
+    orphans.length = last
+  }
+}
 
 const utf8 = new TextEncoder()
 /** {@link Pool.#unclaimed} while a {@link Pool.ref} lists its block. */
@@ -175,13 +211,18 @@ export class Pool {
   #unclaimed = -1
   /** The view whose {@link Pool.ref} a stack overflow cut short, while {@link Pool.#unclaimed} says so. */
   #unshared: PoolView | null = null
+  /** What this handle's finalizer releases (see {@link Registration}). */
+  readonly #registration: Registration
 
-  private constructor(handle: number) {
+  /**
+   * Only through {@link Pool.#make}, which releases `handle` if this throws.
+   * `region` is the plain ArrayBuffer the pool lives in, to pin.
+   */
+  private constructor(handle: number, region: ArrayBuffer | null) {
     let memory: ArrayBuffer
     try {
       memory = binding.poolMemory(handle)
     } catch (err) {
-      binding.poolDelete(handle, null)
       throw errnoError(
         ENOMEM,
         `cannot map the pool into JavaScript (${(err as Error).message}); ` +
@@ -198,7 +239,31 @@ export class Pool {
     this.#memory = memory
     this.#size = memory.byteLength
     this.#reuse = new ReuseLists(this.#size)
-    registerCollected(collected, this, handle, this)
+    this.#registration = { handle }
+    if (region !== null) pin(region)
+    // Last: once registered, nothing here throws.
+    registerCollected(collected, this, this.#registration, this)
+  }
+
+  /**
+   * A Pool over the native handle `open` makes (-1 throws its error). A
+   * handle left without a Pool — the stack ran out between the native call
+   * and the Pool's registration — is released, never stranded with its
+   * mapping and file space: the native call runs inside this frame, so the
+   * handle is in hand before any call that can throw.
+   */
+  static #make(open: () => number, region: ArrayBuffer | null = null): Pool {
+    releaseOrphans()
+    const handle = open()
+    if (handle < 0) throw lastError()
+    try {
+      return new Pool(handle, region)
+    } catch (error) {
+      // A write, which cannot throw, before anything else.
+      orphans[orphans.length] = handle
+      releaseOrphans()
+      throw error
+    }
   }
 
   /**
@@ -215,9 +280,7 @@ export class Pool {
     checkCount('size', size)
     // As Node.js's fs: a NUL byte would end the path early in a system call.
     if (dir.includes('\0')) throw errnoError(EINVAL, 'the directory path contains a NUL byte')
-    const handle = binding.createPool(dir, size)
-    if (handle < 0) throw lastError()
-    return new Pool(handle)
+    return Pool.#make(() => binding.createPool(dir, size))
   }
 
   /**
@@ -236,7 +299,7 @@ export class Pool {
     if (dir.includes('\0')) throw errnoError(EINVAL, 'the directory path contains a NUL byte')
     const created = await binding.createPoolAsync(dir, size)
     if (created.handle < 0) throw errnoError(created.errno, created.message)
-    return new Pool(created.handle)
+    return Pool.#make(() => created.handle)
   }
 
   /**
@@ -285,10 +348,11 @@ export class Pool {
         'ERR_INVALID_ARG_VALUE',
       )
     }
-    const handle = binding.createPoolInRegion(new U8(region), region)
-    if (handle < 0) throw lastError()
-    if (!shared) pin(region as ArrayBuffer)
-    return new Pool(handle)
+    const whole = new U8(region)
+    return Pool.#make(
+      () => binding.createPoolInRegion(whole, region),
+      shared ? null : (region as ArrayBuffer),
+    )
   }
 
   /**
@@ -326,10 +390,9 @@ export class Pool {
    * @throws TypeError (`ERR_INVALID_ARG_TYPE`) when `token` is not an object.
    */
   static attach(token: PoolToken): Pool {
-    const handle = binding.attachPool(tokenPoolId(token))
-    if (handle < 0) throw lastError()
-    const pool = new Pool(handle)
-    pool.#stopReuse(handle)
+    const poolId = tokenPoolId(token)
+    const pool = Pool.#make(() => binding.attachPool(poolId))
+    pool.#stopReuse(pool.#handle)
     return pool
   }
 
@@ -942,8 +1005,14 @@ export class Pool {
    * for the other handles. Calling it again does nothing.
    */
   delete(): void {
-    const handle = this.#end()
-    if (handle >= 0) binding.poolDelete(handle, this.#takeMemory())
+    const handle = this.#beforeEnd()
+    if (handle < 0) return
+    binding.poolDelete(handle, this.#memory)
+    // Written out, not a call: see #beforeEnd.
+    this.#handle = -1
+    this.#memory = null
+    this.#registration.handle = -1
+    unregisterCollected(collected, this)
   }
 
   /**
@@ -952,31 +1021,37 @@ export class Pool {
    * length 0 and methods throw before the promise settles.
    */
   async deleteAsync(): Promise<void> {
-    const handle = this.#end()
-    if (handle >= 0) await binding.poolDeleteAsync(handle, this.#takeMemory())
+    const handle = this.#beforeEnd()
+    if (handle < 0) return
+    const deleted = binding.poolDeleteAsync(handle, this.#memory)
+    // As in delete.
+    this.#handle = -1
+    this.#memory = null
+    this.#registration.handle = -1
+    unregisterCollected(collected, this)
+    await deleted
   }
 
   /**
-   * Ends this handle's bookkeeping: what it keeps for reuse and caches goes
-   * back to the pool (which other handles may go on using). Its native
-   * handle, or -1 when it had ended already.
+   * What comes before ending this handle: what it keeps for reuse and
+   * caches goes back to the pool (which other handles may go on using). Its
+   * native handle, or -1 when it had ended already.
+   *
+   * The end itself is the native call and then field writes, with no call
+   * between them (`delete`, `deleteAsync`): a stack overflow anywhere before
+   * leaves the handle whole, to delete again; one after the native call,
+   * with the handle still set, would leave a Pool over a slot that the next
+   * pool made may take.
    */
-  #end(): number {
+  #beforeEnd(): number {
+    if (orphans.length !== 0) releaseOrphans()
     const handle = this.#handle
     if (handle < 0) return -1
     if (this.#unclaimed !== -1) this.#finishCutShort(handle)
     this.#releaseReused(handle)
     binding.poolFlush(handle)
-    this.#handle = -1
     this.#sharedViews.clear()
-    unregisterCollected(collected, this)
     return handle
-  }
-
-  #takeMemory(): ArrayBuffer | null {
-    const memory = this.#memory
-    this.#memory = null
-    return memory
   }
 
   /** Same as {@link Pool.delete}, for `using pool = Pool.create(...)`. */

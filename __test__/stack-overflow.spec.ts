@@ -1,11 +1,14 @@
 // A call made with the stack nearly used up throws a RangeError wherever the
-// stack runs out: between an allocation's native call and its view, or
-// between a free's end of the view and its native call. Each operation runs
-// at every depth near the limit; afterwards no block is stranded, no live
-// view covers a freed block, and no two live views overlap.
+// stack runs out: between an allocation's native call and its view, between
+// a free's end of the view and its native call, between a pool's native
+// creation and its Pool. Each operation runs at every depth near the limit;
+// afterwards no block is stranded, no live view covers a freed block, no two
+// live views overlap, and no pool is left open.
+import { readdirSync } from 'node:fs'
+
 import test, { type ExecutionContext } from 'ava'
 
-import { Pool, VmemError, type PoolView } from '../index.js'
+import { MIN_POOL, Pool, VmemError, type PoolView } from '../index.js'
 
 const SHM = '/dev/shm'
 const POOL = 64 << 20
@@ -165,4 +168,86 @@ test("realloc of a shared block at the stack's limit strands nothing", (t) => {
   })
   t.true(overflows > 0)
   assertNothingLost(t, pool, held)
+})
+
+/** This process's open file descriptors: a pool file each, while its pool lives. */
+const openFiles = (): number => readdirSync('/proc/self/fd').length
+
+/**
+ * Runs `step` at the depths nearest the stack's limit, each round a few
+ * words deeper (see atEveryDepth): from the deepest up to a few depths past
+ * the first where it completes, as it is slow (a pool file each).
+ */
+function nearTheLimit(rounds: number, step: () => void): number {
+  let overflows = 0
+  for (let round = 0; round < rounds; round++) {
+    let completed = 0
+    const descend = (): void => {
+      try {
+        descend()
+      } catch (error) {
+        if (!(error instanceof RangeError)) throw error
+      }
+      if (completed > 3) return
+      try {
+        step()
+        completed++
+      } catch (error) {
+        if (!(error instanceof RangeError)) throw error
+        overflows++
+      }
+    }
+    const descendPadded = (..._padding: number[]): void => descend()
+    descendPadded(...new Array<number>(round % 64).fill(0))
+  }
+  return overflows
+}
+
+test("create and delete at the stack's limit leave no pool behind", (t) => {
+  const filesBefore = openFiles()
+  // Stored, not pushed: a push is a call, which could lose the pool here.
+  const made: Pool[] = []
+  const overflows = nearTheLimit(ROUNDS, () => {
+    const pool = Pool.create(SHM, MIN_POOL)
+    made[made.length] = pool
+    pool.delete()
+  })
+  t.true(overflows > 0)
+  // A delete cut short leaves its pool whole, to delete again.
+  for (const pool of made) pool.delete()
+  t.is(openFiles(), filesBefore, 'a pool file stayed open')
+})
+
+test("attach at the stack's limit leaves no handle behind", (t) => {
+  const filesBefore = openFiles()
+  const pool = Pool.create(SHM, MIN_POOL)
+  const token = pool.share()
+  const attached: Pool[] = []
+  const overflows = nearTheLimit(ROUNDS, () => {
+    const handle = Pool.attach(token)
+    attached[attached.length] = handle
+    handle.delete()
+  })
+  t.true(overflows > 0)
+  for (const handle of attached) handle.delete()
+  // The last handle's delete closes the pool's file.
+  pool.delete()
+  t.is(openFiles(), filesBefore, 'a handle kept the pool open')
+})
+
+test("createInRegion at the stack's limit leaves the region free for the next pool", (t) => {
+  const region = new ArrayBuffer(MIN_POOL + (64 << 10))
+  let current: Pool | null = null
+  // A pool left in the region refuses the next one with EBUSY (which fails
+  // the test): each step first deletes the pool a cut-short step left.
+  const overflows = nearTheLimit(ROUNDS, () => {
+    current?.delete()
+    current = Pool.createInRegion(region)
+    current.delete()
+  })
+  t.true(overflows > 0)
+  ;(current as Pool | null)?.delete()
+  const last = Pool.createInRegion(region)
+  t.true(last.check())
+  last.delete()
 })
