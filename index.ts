@@ -125,6 +125,9 @@ const unregisterCollected = uncurry(
  * at once, or by the next pool made or deleted.
  */
 const orphans: number[] = []
+// No prototype: a store past the end would otherwise run a setter a user
+// put on Array.prototype (a call, which can overflow or throw).
+Object.setPrototypeOf(orphans, null)
 
 /**
  * Deletes the pool of every orphaned handle, at once: an ArrayBuffer over
@@ -204,9 +207,17 @@ export class Pool {
    * view of a freed block). A field write cannot throw: each such step
    * writes the block here before its first call and clears it after its
    * last, and the handle's next call ({@link Pool.#use}) gives back what an
-   * overflow left. The writes cost about 5 % of a 64 B malloc/free pair; a
+   * overflow left. So no user code may run inside such a step: a call into
+   * the pool from there would give the block back under its view (see
+   * BUFFER in lib/arrays.ts). The writes cost about 5 % of a 64 B pair; a
    * try around malloc's view instead cost 16-31 % (bench/ab-js.mjs, both
    * orders).
+   *
+   * A handle that is never called again after such an overflow — a shared
+   * pool's handle dropped without `delete()`, or its worker gone — keeps
+   * that one block until the pool goes (a pool of one handle goes with it).
+   * Keeping the offset where the finalizer could see it instead cost about
+   * 7 % of a 64 B pair.
    */
   #unclaimed = -1
   /** The view whose {@link Pool.ref} a stack overflow cut short, while {@link Pool.#unclaimed} says so. */
@@ -218,7 +229,7 @@ export class Pool {
    * Only through {@link Pool.#make}, which releases `handle` if this throws.
    * `region` is the plain ArrayBuffer the pool lives in, to pin.
    */
-  private constructor(handle: number, region: ArrayBuffer | null) {
+  private constructor(handle: number, region: ArrayBuffer | null, attached: boolean) {
     let memory: ArrayBuffer
     try {
       memory = binding.poolMemory(handle)
@@ -239,6 +250,8 @@ export class Pool {
     this.#memory = memory
     this.#size = memory.byteLength
     this.#reuse = new ReuseLists(this.#size)
+    // An attached handle keeps nothing for reuse (see #stopReuse).
+    if (attached) this.#reuse.disable()
     this.#registration = { handle }
     if (region !== null) pin(region)
     // Last: once registered, nothing here throws.
@@ -252,12 +265,12 @@ export class Pool {
    * mapping and file space: the native call runs inside this frame, so the
    * handle is in hand before any call that can throw.
    */
-  static #make(open: () => number, region: ArrayBuffer | null = null): Pool {
+  static #make(open: () => number, region: ArrayBuffer | null = null, attached = false): Pool {
     releaseOrphans()
     const handle = open()
     if (handle < 0) throw lastError()
     try {
-      return new Pool(handle, region)
+      return new Pool(handle, region, attached)
     } catch (error) {
       // A write, which cannot throw, before anything else.
       orphans[orphans.length] = handle
@@ -391,9 +404,7 @@ export class Pool {
    */
   static attach(token: PoolToken): Pool {
     const poolId = tokenPoolId(token)
-    const pool = Pool.#make(() => binding.attachPool(poolId))
-    pool.#stopReuse(pool.#handle)
-    return pool
+    return Pool.#make(() => binding.attachPool(poolId), null, true)
   }
 
   #use(): number {
@@ -1012,6 +1023,8 @@ export class Pool {
     this.#handle = -1
     this.#memory = null
     this.#registration.handle = -1
+    // Calls only after the end: one cut short leaves a dead handle's cache.
+    this.#sharedViews.clear()
     unregisterCollected(collected, this)
   }
 
@@ -1028,6 +1041,7 @@ export class Pool {
     this.#handle = -1
     this.#memory = null
     this.#registration.handle = -1
+    this.#sharedViews.clear()
     unregisterCollected(collected, this)
     await deleted
   }
@@ -1050,7 +1064,6 @@ export class Pool {
     if (this.#unclaimed !== -1) this.#finishCutShort(handle)
     this.#releaseReused(handle)
     binding.poolFlush(handle)
-    this.#sharedViews.clear()
     return handle
   }
 

@@ -9,6 +9,7 @@ import { readdirSync } from 'node:fs'
 import test, { type ExecutionContext } from 'ava'
 
 import { MIN_POOL, Pool, VmemError, type PoolView } from '../index.js'
+import { runIsolated } from './isolated.js'
 
 const SHM = '/dev/shm'
 const POOL = 64 << 20
@@ -250,4 +251,44 @@ test("createInRegion at the stack's limit leaves the region free for the next po
   const last = Pool.createInRegion(region)
   t.true(last.check())
   last.delete()
+})
+
+test("create at the stack's limit leaves no pool behind with a setter on Array.prototype", (t) => {
+  // The list of handles left without a Pool is an array: a setter a user put
+  // on Array.prototype ran instead of the store that lists one, and the pool
+  // stayed open for good. In a child, as the setter is process-wide.
+  const run = runIsolated<{ overflows: number; setterCalls: number; leftOpen: number }>(`
+    const { readdirSync } = require('node:fs')
+    const openFiles = () => readdirSync('/proc/self/fd').length
+    const before = openFiles()
+    const made = new Array(100000).fill(null) // no holes: these stores run no setter
+    let count = 0
+    let setterCalls = 0
+    let overflows = 0
+    Object.defineProperty(Array.prototype, '0', { configurable: true, set() { setterCalls++ }, get() { return undefined } })
+    for (let round = 0; round < 64; round++) {
+      let completed = 0
+      const descend = () => {
+        try { descend() } catch (error) { if (!(error instanceof RangeError)) throw error }
+        if (completed > 3) return
+        try {
+          const pool = Pool.create('/dev/shm', MIN_POOL)
+          made[count++] = pool
+          pool.delete()
+          completed++
+        } catch (error) {
+          if (!(error instanceof RangeError)) throw error
+          overflows++
+        }
+      }
+      const padded = (...padding) => descend()
+      padded(...new Array(round).fill(0))
+    }
+    delete Array.prototype[0]
+    for (let i = 0; i < count; i++) made[i].delete()
+    report({ overflows, setterCalls, leftOpen: openFiles() - before })
+  `)
+  t.truthy(run.result, run.ending)
+  t.true(run.result!.overflows > 0)
+  t.is(run.result!.leftOpen, 0, 'a pool file stayed open')
 })

@@ -232,3 +232,30 @@ test('wcsdup and strdup run no user code between the handle check and the new vi
     run.ending,
   )
 })
+
+test('allocBuffer and realloc of a Buffer run no user code while the block is not yet the view', (t) => {
+  // Buffer.from read the memory's byteLength through ArrayBuffer.prototype:
+  // a getter there that called into the pool gave the new block back under
+  // the Buffer (a live Buffer over a freed block, later freed twice).
+  const run = runIsolated<{ calls: number; distinct: boolean; allocated: number; checked: boolean }>(`
+    const pool = Pool.create('/dev/shm', MIN_POOL)
+    const real = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, 'byteLength')
+    let calls = 0
+    Object.defineProperty(ArrayBuffer.prototype, 'byteLength', {
+      configurable: true,
+      get() { calls++; pool.stats(); return real.get.call(this) },
+    })
+    const buffer = pool.allocBuffer(64)
+    const moved = pool.realloc(pool.allocBuffer(64), 128)
+    Object.defineProperty(ArrayBuffer.prototype, 'byteLength', real)
+    const other = pool.malloc(64)
+    const distinct = new Set([buffer.byteOffset, moved.byteOffset, other.byteOffset]).size === 3
+    pool.free(other)
+    pool.free(moved)
+    pool.free(buffer)
+    pool.flush()
+    report({ calls, distinct, allocated: pool.stats().allocated, checked: pool.check() })
+  `)
+  t.is(run.signal, null, run.ending)
+  t.deepEqual(run.result, { calls: 0, distinct: true, allocated: 0, checked: true }, run.ending)
+})

@@ -5,7 +5,7 @@
  */
 
 import { invalidArgType } from './errors.js'
-import { typedArrayTag, WeakSetAdd, WeakSetHas } from './intrinsics.js'
+import { typedArrayTag, U8, WeakSetAdd, WeakSetHas } from './intrinsics.js'
 
 /** A typed array a pool can hand out. */
 export type PoolArray =
@@ -73,13 +73,22 @@ const mapGet = Map.prototype.get
 
 /** Buffers the pool made ({@link BUFFER}): a Buffer's internal class is Uint8Array. */
 const buffers = new WeakSet<object>()
-const bufferFrom = Buffer.from as (memory: ArrayBuffer, offset: number, length: number) => Buffer
+const construct = Reflect.construct
+/**
+ * What a Buffer is made as: a Uint8Array whose prototype is Buffer's, as
+ * Node.js's own Buffers are. `Buffer.from` would read the memory's
+ * `byteLength` through `ArrayBuffer.prototype`, where user code can sit: it
+ * runs while the block is not yet the view's, and a call into the pool from
+ * there would give the block back under the Buffer.
+ */
+function BufferTarget(): void {}
+BufferTarget.prototype = Buffer.prototype
 
 /** Node.js Buffers over the pool's memory. */
 export const BUFFER: ViewKind = {
   bytesPerElement: 1,
   make: (memory, offset, bytes) => {
-    const buffer = bufferFrom(memory, offset, bytes)
+    const buffer = construct(U8, [memory, offset, bytes], BufferTarget) as Buffer
     WeakSetAdd(buffers, buffer)
     return buffer
   },
