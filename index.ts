@@ -143,6 +143,16 @@ function releaseOrphans(): void {
 }
 
 const utf8 = new TextEncoder()
+/** The error for `view`, passed as `name`, that is no live allocation of the pool. */
+function notLive(view: unknown, name: string): Error {
+  // Typed arrays only (a Proxy, a DataView or a look-alike is refused).
+  if (typedArrayTag(view) === undefined) return invalidArgType(name, 'a Uint8Array from this pool', view)
+  return errnoError(
+    EINVAL,
+    `${name} is not a live allocation of this pool (freed already, a subarray, or not from this pool)`,
+  )
+}
+
 /** {@link Pool.#unclaimed} while a {@link Pool.ref} lists its block. */
 const UNFINISHED_REF = -2
 /** wcsdup's views: UTF-32 code points. */
@@ -409,8 +419,14 @@ export class Pool {
 
   #use(): number {
     const handle = this.#handle
+    if (handle < 0 || this.#unclaimed !== -1) return this.#useAfterEnd(handle)
+    return handle
+  }
+
+  /** {@link Pool.#use}'s rare cases, apart to keep the hot paths small (see #view). */
+  #useAfterEnd(handle: number): number {
     if (handle < 0) throw poolDeleted()
-    if (this.#unclaimed !== -1) this.#finishCutShort(handle)
+    this.#finishCutShort(handle)
     return handle
   }
 
@@ -479,9 +495,14 @@ export class Pool {
    */
   #claim(handle: number, bytes: number, sizeClass: number): number {
     const kept = this.#reuse.take(sizeClass)
-    if (kept < 0) return this.#allocate(handle, bytes, () => hot.poolMalloc(handle, bytes))
+    if (kept < 0) return this.#claimNative(handle, bytes)
     this.#unclaimed = kept
     return kept
+  }
+
+  /** A block of `bytes` bytes from the native pool, as {@link Pool.#claim} holds one. */
+  #claimNative(handle: number, bytes: number): number {
+    return this.#allocate(handle, bytes, () => hot.poolMalloc(handle, bytes))
   }
 
   /** Natively frees `offset`, the block {@link Pool.#unclaimed} holds. */
@@ -517,17 +538,26 @@ export class Pool {
       view = new U8(this.#memory as ArrayBuffer, offset, size)
     } catch (error) {
       // Caught rather than checked before: the check (a getter call) cost
-      // 5-14 % of a 64 B malloc/free pair. A view over the pool's memory
-      // fails once `transfer()` moved that memory away, or on a stack
-      // overflow; the block goes back either way (if this overflows too,
-      // the next call gives it back: see #unclaimed).
-      if (this.#memoryMoved()) throw this.#unviewable(offset)
-      this.#giveBack(offset)
-      throw error
+      // 5-14 % of a 64 B malloc/free pair.
+      throw this.#viewFailed(offset, error)
     }
     Stamp.mark(view, this.#owner, offset, sizeClass, NOT_SHARED)
     this.#unclaimed = -1
     return view
+  }
+
+  /**
+   * What to throw when no view could be made over the block at `offset`: a
+   * view over the pool's memory fails once `transfer()` moved that memory
+   * away, or on a stack overflow; the block goes back either way (if this
+   * overflows too, the next call gives it back: see #unclaimed). Apart from
+   * #view, as every byte of a hot function counts: V8 inlines a caller's
+   * callees only up to a total size, and a malloc/free pair is past it.
+   */
+  #viewFailed(offset: number, error: unknown): unknown {
+    if (this.#memoryMoved()) return this.#unviewable(offset)
+    this.#giveBack(offset)
+    return error
   }
 
   /**
@@ -600,12 +630,7 @@ export class Pool {
   #liveGeneration(view: unknown, name: string): number {
     const generation = Stamp.generation(view, this.#owner)
     if (generation !== NOT_LIVE) return generation
-    // Typed arrays only (a Proxy, a DataView or a look-alike is refused).
-    if (typedArrayTag(view) === undefined) throw invalidArgType(name, 'a Uint8Array from this pool', view)
-    throw errnoError(
-      EINVAL,
-      `${name} is not a live allocation of this pool (freed already, a subarray, or not from this pool)`,
-    )
+    throw notLive(view, name)
   }
 
   /** Forgets a view of a block known by reference: its block is freed or moved. */
@@ -743,17 +768,12 @@ export class Pool {
     const handle = this.#use()
     checkCount('size', size)
     const sizeClass = classOf(size)
-    // #claim's steps, written out: one call less on the hottest path.
+    // #claim's steps, written out, and no closure here: on the hottest
+    // path, every call and every byte counts (see #viewFailed).
     const kept = this.#reuse.take(sizeClass)
-    if (kept >= 0) {
-      this.#unclaimed = kept
-      return this.#view(kept, size, sizeClass)
-    }
-    return this.#view(
-      this.#allocate(handle, size, () => hot.poolMalloc(handle, size)),
-      size,
-      sizeClass,
-    )
+    if (kept < 0) return this.#view(this.#claimNative(handle, size), size, sizeClass)
+    this.#unclaimed = kept
+    return this.#view(kept, size, sizeClass)
   }
 
   /**
