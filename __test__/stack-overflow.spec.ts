@@ -23,20 +23,25 @@ type Held = PoolView[]
  * Runs `step` once at each stack depth from the deepest reachable back up,
  * `rounds` times: a RangeError (the stack ran out) is counted, anything else
  * fails the test. The views a step puts in `held` stay there only if it
- * overflowed. Returns how many steps overflowed.
+ * overflowed. With `completions`, a round stops once `step` has completed
+ * that many times (a slow step need not run at every depth). Returns how
+ * many steps overflowed.
  */
-function atEveryDepth(rounds: number, held: Held, step: () => void): number {
+function atEveryDepth(rounds: number, held: Held, step: () => void, completions = Infinity): number {
   let overflows = 0
+  let completed = 0
   const descend = (): void => {
     try {
       descend()
     } catch (error) {
       if (!(error instanceof RangeError)) throw error
     }
+    if (completed >= completions) return
     const before = held.length
     try {
       step()
       held.length = before
+      completed++
     } catch (error) {
       if (!(error instanceof RangeError)) throw error
       overflows++
@@ -46,7 +51,10 @@ function atEveryDepth(rounds: number, held: Held, step: () => void): number {
   // falls at a different point of the operation: a frame's size is fixed,
   // and without this the same few points would overflow every round.
   const descendPadded = (..._padding: number[]): void => descend()
-  for (let round = 0; round < rounds; round++) descendPadded(...new Array<number>(round % 64).fill(0))
+  for (let round = 0; round < rounds; round++) {
+    completed = 0
+    descendPadded(...new Array<number>(round % 64).fill(0))
+  }
   return overflows
 }
 
@@ -175,34 +183,10 @@ test("realloc of a shared block at the stack's limit strands nothing", (t) => {
 const openFiles = (): number => readdirSync('/proc/self/fd').length
 
 /**
- * Runs `step` at the depths nearest the stack's limit, each round a few
- * words deeper (see atEveryDepth): from the deepest up to a few depths past
- * the first where it completes, as it is slow (a pool file each).
+ * {@link atEveryDepth} from the deepest depth up to a few past the first
+ * where `step` completes: a pool file each is slow.
  */
-function nearTheLimit(rounds: number, step: () => void): number {
-  let overflows = 0
-  for (let round = 0; round < rounds; round++) {
-    let completed = 0
-    const descend = (): void => {
-      try {
-        descend()
-      } catch (error) {
-        if (!(error instanceof RangeError)) throw error
-      }
-      if (completed > 3) return
-      try {
-        step()
-        completed++
-      } catch (error) {
-        if (!(error instanceof RangeError)) throw error
-        overflows++
-      }
-    }
-    const descendPadded = (..._padding: number[]): void => descend()
-    descendPadded(...new Array<number>(round % 64).fill(0))
-  }
-  return overflows
-}
+const nearTheLimit = (rounds: number, step: () => void): number => atEveryDepth(rounds, [], step, 4)
 
 test("create and delete at the stack's limit leave no pool behind", (t) => {
   const filesBefore = openFiles()
