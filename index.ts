@@ -419,12 +419,12 @@ export class Pool {
 
   #use(): number {
     const handle = this.#handle
-    if (handle < 0 || this.#unclaimed !== -1) return this.#useAfterEnd(handle)
+    if (handle < 0 || this.#unclaimed !== -1) return this.#useRareCase(handle)
     return handle
   }
 
   /** {@link Pool.#use}'s rare cases, apart to keep the hot paths small (see #view). */
-  #useAfterEnd(handle: number): number {
+  #useRareCase(handle: number): number {
     if (handle < 0) throw poolDeleted()
     this.#finishCutShort(handle)
     return handle
