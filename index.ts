@@ -436,11 +436,7 @@ export class Pool {
    */
   #finishCutShort(handle: number): void {
     const offset = this.#unclaimed
-    if (offset >= 0) {
-      hot.poolFree(handle, offset)
-      this.#unclaimed = -1
-      return
-    }
+    if (offset >= 0) return this.#giveBack(offset)
     const view = this.#unshared as PoolView
     // Listed natively already, or not: listing is idempotent.
     if (Stamp.generation(view, this.#owner) === NOT_SHARED) this.#share(handle, view, Stamp.offset(view))
@@ -1036,16 +1032,7 @@ export class Pool {
    * for the other handles. Calling it again does nothing.
    */
   delete(): void {
-    const handle = this.#beforeEnd()
-    if (handle < 0) return
-    binding.poolDelete(handle, this.#memory)
-    // Written out, not a call: see #beforeEnd.
-    this.#handle = -1
-    this.#memory = null
-    this.#registration.handle = -1
-    // Calls only after the end: one cut short leaves a dead handle's cache.
-    this.#sharedViews.clear()
-    unregisterCollected(collected, this)
+    this.#end((handle, memory) => binding.poolDelete(handle, memory))
   }
 
   /**
@@ -1054,37 +1041,34 @@ export class Pool {
    * length 0 and methods throw before the promise settles.
    */
   async deleteAsync(): Promise<void> {
-    const handle = this.#beforeEnd()
-    if (handle < 0) return
-    const deleted = binding.poolDeleteAsync(handle, this.#memory)
-    // As in delete.
-    this.#handle = -1
-    this.#memory = null
-    this.#registration.handle = -1
-    this.#sharedViews.clear()
-    unregisterCollected(collected, this)
-    await deleted
+    await this.#end((handle, memory) => binding.poolDeleteAsync(handle, memory))
   }
 
   /**
-   * What comes before ending this handle: what it keeps for reuse and
-   * caches goes back to the pool (which other handles may go on using). Its
-   * native handle, or -1 when it had ended already.
+   * Ends this handle: what it keeps for reuse and caches goes back to the
+   * pool (which other handles may go on using), then `release` gives the
+   * native handle up. Its result, or undefined when the handle had ended.
    *
-   * The end itself is the native call and then field writes, with no call
-   * between them (`delete`, `deleteAsync`): a stack overflow anywhere before
-   * leaves the handle whole, to delete again; one after the native call,
-   * with the handle still set, would leave a Pool over a slot that the next
-   * pool made may take.
+   * After `release`, field writes and no call until the handle reads as
+   * ended: a stack overflow anywhere before leaves the handle whole, to
+   * delete again; one after the native release, with the handle still set,
+   * would leave a Pool over a slot that the next pool made may take.
    */
-  #beforeEnd(): number {
+  #end<R>(release: (handle: number, memory: ArrayBuffer | null) => R): R | undefined {
     if (orphans.length !== 0) releaseOrphans()
     const handle = this.#handle
-    if (handle < 0) return -1
+    if (handle < 0) return undefined
     if (this.#unclaimed !== -1) this.#finishCutShort(handle)
     this.#releaseReused(handle)
     binding.poolFlush(handle)
-    return handle
+    const released = release(handle, this.#memory)
+    this.#handle = -1
+    this.#memory = null
+    this.#registration.handle = -1
+    // Calls only after the end: one cut short leaves a dead handle's cache.
+    this.#sharedViews.clear()
+    unregisterCollected(collected, this)
+    return released
   }
 
   /** Same as {@link Pool.delete}, for `using pool = Pool.create(...)`. */
